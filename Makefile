@@ -1,0 +1,59 @@
+# Everything SafeDesk needs, set up in a project virtualenv (.venv). Two commands matter:
+#   make run    install, create the demo business if missing, serve it at http://127.0.0.1:8080
+#   make test   install with test extras (and Debian's chromium for browser tests), run the whole suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO ?= demo-shop
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test install install-test browser lint bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,local]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(DEMO)/safedesk.yaml: | $(VENV)/.installed
+	$(BIN)/safedesk init $(DEMO) --demo
+
+demo: $(DEMO)/safedesk.yaml
+
+run: install demo
+	$(BIN)/safedesk serve --project $(DEMO) --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's chromium (never a downloaded browser). Installed when missing and
+# apt-get is usable; otherwise the browser tests skip and say why.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "note: /usr/bin/chromium missing (apt-get install chromium); browser tests will be skipped"; fi; \
+	fi
+
+test: install-test browser
+	$(BIN)/ruff check src tests
+	$(BIN)/pytest -q
+
+lint: install-test
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+bench: install-test
+	$(BIN)/safedesk bench turn
+	$(BIN)/safedesk bench guards
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -1,0 +1,324 @@
+"""The command-line app: a thin shell over the library. User errors exit 2 with a clean message."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from safedesk.errors import SafeDeskError, UserError
+from safedesk.staff.cli_users import users_app
+
+app = typer.Typer(
+    help="SafeDesk: a self-hosted AI customer-service desk with the safety built in.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+kb_app = typer.Typer(help="Knowledge files: list, re-ingest, canaries.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (medians, percentiles, quality metrics).", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(audit_app, name="audit")
+app.add_typer(bench_app, name="bench")
+app.add_typer(users_app, name="users")
+
+# Shared options (one definition each, used by every command that takes them).
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The business directory (has safedesk.yaml).")]
+LlmOpt = Annotated[str | None, typer.Option("--llm", help="Use this OpenAI-compatible server (base URL) for the run.")]
+JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="JSON lines on stdout even on a terminal.")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Add why each decision was made.")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _open_desk(project: Path, llm: str | None = None):  # type: ignore[no-untyped-def]
+    from safedesk.desk import Desk
+
+    return Desk.open(project, llm_url=llm)
+
+
+def _machine_output(jsonl: bool) -> bool:
+    return jsonl or not sys.stdout.isatty()
+
+
+def _read_json_lines(required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (line number, object) for each non-blank stdin line, or (line number, error text)."""
+    stream = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"line {number}: not valid JSON ({exc.msg})"
+            continue
+        if not isinstance(obj, dict):
+            yield number, f"line {number}: expected a JSON object"
+            continue
+        missing = [k for k in required if not isinstance(obj.get(k), str)]
+        if missing:
+            yield number, f"line {number}: needs string field(s) {', '.join(missing)}"
+            continue
+        yield number, obj
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _jsonl_loop(
+    required: tuple[str, ...],
+    id_key: str,
+    handle: Callable[[dict[str, Any]], dict[str, Any]],
+    show: Callable[[dict[str, Any]], str],
+    machine: bool,
+) -> None:
+    """The shared runner of the JSONL commands: one output line per input line, errors in place."""
+    bad = 0
+    for _number, item in _read_json_lines(required):
+        if isinstance(item, str):
+            bad += 1
+            typer.echo(f"error: {item}", err=True)
+            _emit({"error": item}) if machine else None
+            continue
+        out = handle(item)
+        _emit(out) if machine else typer.echo(show(out))
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the business directory.")],
+    demo: Annotated[bool, typer.Option("--demo", help="Fill it with a realistic demo shop.")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="The business name.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing directory's files.")] = False,
+) -> None:
+    """Create a business directory: safedesk.yaml, knowledge/, data/ (and the demo shop with --demo)."""
+    from safedesk.scaffold import init_project
+
+    path = init_project(directory, demo=demo, business_name=name, force=force)
+    typer.echo(f"created {path}" + (" with the demo shop" if demo else ""))
+
+
+@app.command()
+def turn(project: ProjectOpt, llm: LlmOpt = None, jsonl: JsonlOpt = False, explain: ExplainOpt = False) -> None:
+    """Customer turns as JSON lines: {"conversation","text"} in, one result line out per input."""
+    desk = _open_desk(project, llm)
+    try:
+
+        def handle(item: dict[str, Any]) -> dict[str, Any]:
+            result = desk.pipeline.run(
+                item["conversation"], item["text"], channel="cli", idempotency_key=item.get("idempotency_key")
+            )
+            return result.to_contract(explain=explain)
+
+        def show(out: dict[str, Any]) -> str:
+            extra = "\n  ".join(out.get("explain", []))
+            return (
+                f"[{out['conversation']}] lane={out['lane']} topic={out['topic']}"
+                f"{' HELD' if out['held_for_review'] else ''}\n{out['reply']}" + (f"\n  {extra}" if extra else "")
+            )
+
+        _jsonl_loop(("conversation", "text"), "conversation", handle, show, _machine_output(jsonl))
+    finally:
+        desk.close()
+
+
+@app.command()
+def scan(project: ProjectOpt, jsonl: JsonlOpt = False, explain: ExplainOpt = False) -> None:
+    """Inbound analysis only: {"id","text"} in; lane, topic, injection score, PII spans, redacted text out."""
+    from safedesk.scanning import scan_text
+
+    desk = _open_desk(project)
+    try:
+
+        def handle(item: dict[str, Any]) -> dict[str, Any]:
+            return scan_text(desk, item["id"], item["text"], explain=explain)
+
+        def show(out: dict[str, Any]) -> str:
+            pii = ", ".join(f"{p['type']}" for p in out["pii"]) or "none"
+            return (
+                f"[{out['id']}] lane={out['lane']} topic={out['topic']} injection={out['injection']:.2f}"
+                f"{' FLAGGED' if out['flagged'] else ''} pii={pii}\n  {out['redacted']}"
+            )
+
+        _jsonl_loop(("id", "text"), "id", handle, show, _machine_output(jsonl))
+    finally:
+        desk.close()
+
+
+@app.command()
+def chat(
+    project: ProjectOpt,
+    llm: LlmOpt = None,
+    conversation: Annotated[str | None, typer.Option(help="Continue this conversation id.")] = None,
+) -> None:
+    """Chat with the desk in the terminal, as a customer would (Ctrl-D to leave)."""
+    import secrets
+
+    desk = _open_desk(project, llm)
+    cid = conversation or f"cli-{secrets.token_hex(6)}"
+    typer.echo(f"Conversation {cid}. Type your message; Ctrl-D to leave.")
+    try:
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                typer.echo("")
+                break
+            result = desk.pipeline.run(cid, text, channel="cli")
+            typer.echo(f"desk [{result.lane.value}]> {result.reply}\n")
+    finally:
+        desk.close()
+
+
+@app.command()
+def serve(
+    project: ProjectOpt,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    llm: LlmOpt = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
+) -> None:
+    """Serve the customer chat API, the demo shop page with the widget, and the staff app."""
+    import uvicorn
+
+    from safedesk.web.app import create_app
+
+    desk = _open_desk(project, llm)
+    typer.echo(f"SafeDesk for {desk.config.business.name}: http://{host}:{port}/ (staff: /staff)")
+    uvicorn.run(create_app(desk), host=host, port=port, log_level="info", workers=1 if workers <= 1 else None)
+
+
+@app.command("local-llm")
+def local_llm(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8001,
+    model: Annotated[Path | None, typer.Option(help="A GGUF file of your choosing (default: SmolLM2).")] = None,
+    sha256: Annotated[str | None, typer.Option(help="Refuse the model unless its sha256 is this.")] = None,
+) -> None:
+    """Serve a small local model (needs safedesk[local]); then run: safedesk serve --llm http://HOST:PORT/v1"""
+    from safedesk.responders.local_llm import SMOLLM2_SHA256, start_local_server
+
+    expected = sha256 or (SMOLLM2_SHA256 if model is None else None)
+    proc = start_local_server(model, host, port, expected)
+    typer.echo(f"local model at http://{host}:{port}/v1 (Ctrl-C to stop)")
+    raise typer.Exit(proc.wait())
+
+
+@kb_app.command("list")
+def kb_list(project: ProjectOpt) -> None:
+    """List knowledge files with their access labels and chunk counts."""
+    from collections import Counter
+
+    desk = _open_desk(project)
+    try:
+        counts = Counter((c.source, c.title, c.access.value) for c in desk.knowledge.chunks)
+        for (source, title, access), n in sorted(counts.items()):
+            typer.echo(f"{access:<10} {source:<30} {title} ({n} chunks)")
+    finally:
+        desk.close()
+
+
+@kb_app.command("ingest")
+def kb_ingest(project: ProjectOpt) -> None:
+    """Re-read the knowledge directory now."""
+    desk = _open_desk(project)
+    try:
+        desk.knowledge.refresh()
+        public = sum(c.is_public for c in desk.knowledge.chunks)
+        typer.echo(f"{len(desk.knowledge.chunks)} chunks ({public} public, usable by the assistant)")
+    finally:
+        desk.close()
+
+
+@audit_app.command("verify")
+def audit_verify(project: ProjectOpt) -> None:
+    """Check the audit chain: exit 0 when it holds, 1 and the first broken event when not."""
+    from safedesk import audit
+    from safedesk.config import Project
+    from safedesk.storage.db import Database
+
+    db = Database(Project.load(project).database_url)
+    with db.session() as session:
+        report = audit.verify(session)
+    if report.ok:
+        typer.echo(f"audit chain ok: {report.events} events")
+        return
+    where = f"event {report.broken_event_id}" if report.broken_event_id is not None else "the end of the chain"
+    typer.echo(f"audit chain BROKEN at {where}: {report.reason} ({report.events} events verified before it)")
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(project: ProjectOpt) -> None:
+    """Write every audit event as JSON lines to stdout."""
+    from safedesk import audit
+    from safedesk.config import Project
+    from safedesk.storage.db import Database
+
+    db = Database(Project.load(project).database_url)
+    with db.session() as session:
+        for row in audit.export_rows(session):
+            _emit(row)
+
+
+@bench_app.command("turn")
+def bench_turn(
+    project: Annotated[
+        Path | None, typer.Option("--project", "-p", help="Business dir (default: a fresh demo).")
+    ] = None,
+    questions: Annotated[int, typer.Option(help="How many customer turns.")] = 500,
+    llm: LlmOpt = None,
+    memory: Annotated[bool, typer.Option(help="Also measure peak RSS of `safedesk serve`.")] = True,
+) -> None:
+    """Median/p95 turn latency over varied questions, and peak resident memory of `safedesk serve`."""
+    from safedesk.bench.turn import run_turn_bench
+
+    typer.echo(run_turn_bench(project, questions=questions, llm_url=llm, measure_serve_memory=memory))
+
+
+@bench_app.command("guards")
+def bench_guards(
+    limit: Annotated[int | None, typer.Option(help="Cap messages per dataset (quick runs).")] = None,
+) -> None:
+    """Every guard over the shared data: latency, precision/recall/F1, false-flag rates."""
+    from safedesk.bench.guards import run_guard_bench
+
+    typer.echo(run_guard_bench(limit=limit))
+
+
+@bench_app.command("inbox")
+def bench_inbox(
+    conversations: Annotated[int, typer.Option(help="Conversations in the benchmark database.")] = 10_000,
+    renders: Annotated[int, typer.Option(help="Inbox page renders to time.")] = 200,
+) -> None:
+    """p50/p95 of rendering the staff inbox over a database of many conversations (target p95 < 100 ms)."""
+    from safedesk.bench.inbox import run_inbox_bench
+
+    typer.echo(run_inbox_bench(conversations=conversations, renders=renders))
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except SafeDeskError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

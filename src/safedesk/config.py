@@ -1,0 +1,313 @@
+"""DeskConfig: a business directory's safedesk.yaml, validated. Defaults live here and only here."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from safedesk.domain import Lane, Topic
+from safedesk.errors import ConfigError, ProjectNotFound
+
+CONFIG_FILE = "safedesk.yaml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_RE = re.compile(r"^(closed|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessConfig(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "UTC"
+    languages: list[str] = ["en"]
+    # Opening hours per weekday, "HH:MM-HH:MM" or "closed". Staff are reachable in these hours.
+    hours: dict[str, str] = Field(
+        default_factory=lambda: {d: ("09:00-17:00" if d not in ("sat", "sun") else "closed") for d in WEEKDAYS}
+    )
+    # Phone-number regions the business serves (ISO 3166 alpha-2), for PII detection.
+    regions: list[str] = ["NO", "SE", "DK", "FI", "IS", "DE", "FR", "IT", "ES", "NL", "PL", "GB", "US"]
+    contact_email: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Oslo)") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        for day, span in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            if not _HOURS_RE.match(span.strip()):
+                raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' or 'closed'")
+        return value
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(ZoneInfo(self.timezone))
+        span = self.hours.get(WEEKDAYS[local.weekday()], "closed").strip()
+        if span == "closed":
+            return False
+        start, end = (time.fromisoformat(p) if p != "24:00" else time.max for p in span.split("-"))
+        return start <= local.time() < end
+
+    def hours_sentence(self) -> str:
+        """Human-readable opening hours, grouping equal consecutive days: 'Mon-Fri 09:00-17:00; ...'."""
+        groups: list[tuple[str, str, str]] = []
+        for day in WEEKDAYS:
+            span = self.hours.get(day, "closed").strip()
+            if groups and groups[-1][2] == span:
+                groups[-1] = (groups[-1][0], day, span)
+            else:
+                groups.append((day, day, span))
+        parts = []
+        for first, last, span in groups:
+            days = first.title() if first == last else f"{first.title()}-{last.title()}"
+            parts.append(f"{days} {span}")
+        return "; ".join(parts) + f" ({self.timezone})"
+
+
+class OpenAIResponderConfig(_Strict):
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "local"
+    api_key_env: str = "SAFEDESK_LLM_API_KEY"
+    timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    max_tokens: int = Field(default=300, ge=16, le=4096)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+
+class ResponderConfig(_Strict):
+    kind: Literal["approved", "openai"] = "approved"
+    # Below this fused retrieval score the desk says it does not know and offers a person.
+    min_confidence: float = Field(default=0.35, ge=0, le=1)
+    max_sources: int = Field(default=2, ge=1, le=5)
+    openai: OpenAIResponderConfig = OpenAIResponderConfig()
+
+
+class GuardSpec(_Strict):
+    name: str
+    type: str
+    options: dict[str, Any] = {}
+
+
+def _default_inbound() -> list[GuardSpec]:
+    return [
+        GuardSpec(name="pii", type="pii"),
+        GuardSpec(name="injection", type="injection"),
+        GuardSpec(name="router", type="router"),
+    ]
+
+
+def _default_outbound() -> list[GuardSpec]:
+    return [
+        GuardSpec(name="leakage", type="leakage"),
+        GuardSpec(name="commitments", type="commitments"),
+        GuardSpec(name="grounding", type="grounding"),
+    ]
+
+
+class GuardsConfig(_Strict):
+    inbound: list[GuardSpec] = Field(default_factory=_default_inbound)
+    outbound: list[GuardSpec] = Field(default_factory=_default_outbound)
+    # A guard slower than this fails closed (the turn goes to a person).
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
+DEFAULT_LANES: dict[Topic, Lane] = {
+    Topic.GENERAL_INFO: Lane.ANSWER,
+    Topic.ORDER_STATUS: Lane.VERIFY,
+    Topic.ORDER_CHANGE: Lane.VERIFY,
+    Topic.CANCEL_ORDER: Lane.VERIFY,
+    Topic.SHIPPING_ADDRESS_CHANGE: Lane.VERIFY,
+    Topic.REFUND: Lane.HUMAN,
+    Topic.PAYMENT_ISSUE: Lane.VERIFY,
+    Topic.PAYMENT_METHOD_CHANGE: Lane.VERIFY,
+    Topic.ACCOUNT_ACCESS: Lane.VERIFY,
+    Topic.ACCOUNT_CHANGE: Lane.VERIFY,
+    Topic.DELETE_ACCOUNT_OR_DATA: Lane.VERIFY,
+    Topic.COMPLAINT: Lane.HUMAN,
+    Topic.DISPUTE_OR_LEGAL: Lane.HUMAN,
+    Topic.HUMAN_REQUEST: Lane.HUMAN,
+    Topic.PROBING_OR_ATTACK: Lane.REFUSE,
+    Topic.OTHER: Lane.ANSWER,
+}
+
+# Lanes a business may not loosen a topic to: these topics always need a person or a verified identity.
+MINIMUM_LANES: dict[Topic, set[Lane]] = {
+    Topic.PROBING_OR_ATTACK: {Lane.REFUSE},
+    Topic.REFUND: {Lane.HUMAN, Lane.VERIFY},
+    Topic.DISPUTE_OR_LEGAL: {Lane.HUMAN},
+    Topic.HUMAN_REQUEST: {Lane.HUMAN},
+    Topic.ACCOUNT_ACCESS: {Lane.VERIFY, Lane.HUMAN},
+    Topic.ACCOUNT_CHANGE: {Lane.VERIFY, Lane.HUMAN},
+    Topic.PAYMENT_METHOD_CHANGE: {Lane.VERIFY, Lane.HUMAN},
+    Topic.PAYMENT_ISSUE: {Lane.VERIFY, Lane.HUMAN},
+    Topic.DELETE_ACCOUNT_OR_DATA: {Lane.VERIFY, Lane.HUMAN},
+}
+
+
+class PolicyConfig(_Strict):
+    lanes: dict[Topic, Lane] = Field(default_factory=lambda: dict(DEFAULT_LANES))
+    # Frustrated, angry, distressed or urgent customers go to a person even on routine topics.
+    emotional_to_human: bool = True
+
+    @field_validator("lanes")
+    @classmethod
+    def _no_unsafe_lanes(cls, value: dict[Topic, Lane]) -> dict[Topic, Lane]:
+        merged = {**DEFAULT_LANES, **value}
+        for topic, allowed in MINIMUM_LANES.items():
+            if merged[topic] not in allowed:
+                raise ValueError(
+                    f"{topic.value}: lane {merged[topic].value!r} is not allowed "
+                    f"(must be one of {', '.join(sorted(lane.value for lane in allowed))})"
+                )
+        return merged
+
+    def lane_for(self, topic: Topic) -> Lane:
+        return self.lanes.get(topic, DEFAULT_LANES[topic])
+
+
+class StorageConfig(_Strict):
+    # Any SQLAlchemy URL; empty = SQLite in DIR/data/safedesk.db
+    url: str = ""
+
+
+class LimitsConfig(_Strict):
+    max_message_chars: int = Field(default=4000, ge=100, le=100_000)
+    max_request_bytes: int = Field(default=64_000, ge=1_000, le=10_000_000)
+
+
+class SmtpConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password_env: str = "SAFEDESK_SMTP_PASSWORD"  # noqa: S105 - the name of an env variable
+    sender: str = "no-reply@localhost"
+    timeout_seconds: float = 10.0
+
+
+class VerificationConfig(_Strict):
+    code_digits: int = Field(default=6, ge=6, le=10)
+    expiry_seconds: int = Field(default=600, ge=60, le=3600)
+    max_attempts: int = Field(default=5, ge=1, le=10)
+    max_codes_per_hour: int = Field(default=3, ge=1, le=20)
+    email_transport: Literal["smtp", "log"] = "log"
+    smtp: SmtpConfig = SmtpConfig()
+
+
+class ReviewConfig(_Strict):
+    sample_rate: float = Field(default=0.1, ge=0, le=1)
+
+
+class DeskConfig(_Strict):
+    business: BusinessConfig
+    disclosure: str = (
+        "I'm the AI assistant of {business}. I answer from the shop's published information. "
+        'Type "person" at any time to reach a member of staff.'
+    )
+    responder: ResponderConfig = ResponderConfig()
+    guards: GuardsConfig = GuardsConfig()
+    policy: PolicyConfig = PolicyConfig()
+    storage: StorageConfig = StorageConfig()
+    limits: LimitsConfig = LimitsConfig()
+    verification: VerificationConfig = VerificationConfig()
+    review: ReviewConfig = ReviewConfig()
+
+    def disclosure_text(self) -> str:
+        return self.disclosure.replace("{business}", self.business.name)
+
+
+class Project:
+    """A business directory on disk: its config and where its files go."""
+
+    def __init__(self, root: Path, config: DeskConfig) -> None:
+        self.root = root
+        self.config = config
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.root / "knowledge"
+
+    @property
+    def customers_file(self) -> Path:
+        return self.root / "customers.csv"
+
+    @property
+    def data_dir(self) -> Path:
+        path = self.root / "data"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def database_url(self) -> str:
+        return self.config.storage.url or f"sqlite:///{self.data_dir / 'safedesk.db'}"
+
+    @classmethod
+    def load(cls, root: Path | str) -> Project:
+        root = Path(root).expanduser().resolve()
+        path = root / CONFIG_FILE
+        if not path.is_file():
+            raise ProjectNotFound(
+                f"{root} is not a SafeDesk business directory (no {CONFIG_FILE}); create one with: safedesk init {root}"
+            )
+        return cls(root, load_config(path))
+
+
+def load_config(path: Path) -> DeskConfig:
+    """Parse and validate safedesk.yaml; errors name the file, the key path and its line."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        return DeskConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(text, loc)
+            where = f" (line {line})" if line else ""
+            lines.append(f"{key}{where}: {err['msg']}")
+        raise ConfigError(f"{path}: invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(part)), None)
+            key_node = next((k for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line = key_node.start_mark.line + 1 if key_node is not None else line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

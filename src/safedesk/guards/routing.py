@@ -1,0 +1,553 @@
+"""The router guard: what a customer message is about (topic) and how the customer sounds (emotion).
+
+Topic: a linear model over hashed word and character n-grams (scikit-learn's stateless
+`HashingVectorizer`, rebuilt from the parameters in the model's metadata) with weights stored as
+plain numbers in an `.npz` file (loaded with `allow_pickle=False`; no pickle, no joblib) whose
+sha256 is checked at load. `scripts/train_router.py` trains it and documents the data.
+
+Emotion: a small lexicon of anger / frustration / distress / urgency cues plus intensity patterns
+(repeated "!", shouting in capitals), optionally combined with a linear model trained on GoEmotions.
+
+The policy (`safedesk.policy`) turns a topic into a lane with `PolicyConfig.lanes` and sends
+emotional customers to a person; `lane_for` below is the same rule as a pure function, so the router
+can be measured on its own (`safedesk.bench.routing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
+
+from safedesk.config import PolicyConfig
+from safedesk.domain import Finding, Lane, Stage, Topic
+from safedesk.errors import ConfigError
+from safedesk.guards.base import GuardContext, register
+
+MODELS_DIR = Path(__file__).with_name("models")
+ROUTER_MODEL = MODELS_DIR / "router.npz"
+EMOTION_MODEL = MODELS_DIR / "emotion.npz"
+
+# Only this much of a message is classified. The config caps messages at 4,000 characters by default;
+# the cap here keeps a hostile 100 kB input at a fraction of a millisecond per 1,000 characters.
+MAX_CHARS = 4000
+
+# Topics whose default lane is "answer". A message is only allowed to land on one of these when the
+# model is confident it is not about anything that needs identity or a person (see `RouterGuard`).
+ANSWER_TOPICS = frozenset({Topic.GENERAL_INFO, Topic.OTHER})
+
+TOPIC_REASONS: dict[Topic, str] = {
+    Topic.GENERAL_INFO: "asks for general information",
+    Topic.ORDER_STATUS: "asks about an order, delivery or invoice",
+    Topic.ORDER_CHANGE: "wants to change an order",
+    Topic.CANCEL_ORDER: "wants to cancel an order",
+    Topic.SHIPPING_ADDRESS_CHANGE: "wants to change a delivery address",
+    Topic.REFUND: "asks about a refund",
+    Topic.PAYMENT_ISSUE: "reports a payment problem",
+    Topic.PAYMENT_METHOD_CHANGE: "wants to change a payment method",
+    Topic.ACCOUNT_ACCESS: "cannot get into an account",
+    Topic.ACCOUNT_CHANGE: "wants to change account details",
+    Topic.DELETE_ACCOUNT_OR_DATA: "asks to delete an account or personal data",
+    Topic.COMPLAINT: "makes a complaint",
+    Topic.DISPUTE_OR_LEGAL: "raises a dispute or a legal matter",
+    Topic.HUMAN_REQUEST: "asks for a person",
+    Topic.PROBING_OR_ATTACK: "asks for internal data or other customers' data",
+    Topic.OTHER: "is not about the shop",
+}
+
+EMOTION_LABELS = ("angry", "frustrated", "distressed", "urgent")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The router's verdict on one message."""
+
+    topic: Topic
+    topic_score: float  # the model's probability of `topic`, 0..1
+    emotional: bool
+    emotion_label: str | None  # "angry" | "frustrated" | "distressed" | "urgent" | None
+    emotion_score: float  # 0..1
+    reason: str  # short and human: "asks about a refund; sounds angry"
+
+
+def lane_for(route: Route, policy: PolicyConfig | None = None) -> Lane:
+    """The lane the policy gives this route: the business's lane for the topic, and a person for an
+    emotional customer on a routine (answer/verify) topic when `emotional_to_human` is on. Refusals
+    and hand-offs are never loosened by emotion."""
+    policy = policy or PolicyConfig()
+    lane = policy.lane_for(route.topic)
+    if route.emotional and policy.emotional_to_human and lane in (Lane.ANSWER, Lane.VERIFY):
+        return Lane.HUMAN
+    return lane
+
+
+def decide_topic(p: np.ndarray, topics: list[Topic], answer_guard: float, refuse_threshold: float) -> int:
+    """The index of the topic to report, from the model's probabilities `p` over `topics`.
+
+    The two costly mistakes are asymmetric, so the argmax is adjusted twice:
+    * refusing a real customer: probing_or_attack (lane refuse) must be the argmax *and* reach
+      `refuse_threshold`; otherwise it is set aside (its mass still counts as "needs care" below);
+    * answering what needs identity or a person: an answer-lane topic (general_info, other) only
+      wins when the other topics together hold less than `answer_guard` of the probability;
+      otherwise the most likely verify/human topic wins.
+    """
+    best = int(np.argmax(p))
+    if topics[best] is Topic.PROBING_OR_ATTACK and p[best] >= refuse_threshold:
+        return best
+    allowed = np.array([t is not Topic.PROBING_OR_ATTACK for t in topics])
+    answer = np.array([t in ANSWER_TOPICS for t in topics])
+    best = int(np.argmax(np.where(allowed, p, -1.0)))
+    if topics[best] in ANSWER_TOPICS and p[~answer].sum() >= answer_guard:
+        careful = allowed & ~answer
+        if careful.any():
+            best = int(np.argmax(np.where(careful, p, -1.0)))
+    return best
+
+
+# --------------------------------------------------------------------------------------------------
+# Text hygiene
+# --------------------------------------------------------------------------------------------------
+
+_WS = re.compile(r"\s+")
+
+
+def clean_text(text: object, max_chars: int = MAX_CHARS) -> str:
+    """Text safe to classify: valid Unicode (lone surrogates replaced), NFKC, no zero-width or other
+    format/control characters (so "hu\u200bman" reads "human"), whitespace collapsed, length capped."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    text = text[: max_chars * 4]
+    # Lone surrogates cannot be encoded; pairs written as two code points are joined on the way.
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else (" " if ch in "\t\n\r\x0b\x0c" else "")
+        for ch in text
+    )
+    return _WS.sub(" ", text).strip()[:max_chars]
+
+
+# --------------------------------------------------------------------------------------------------
+# Features and the linear model (numbers only on disk)
+# --------------------------------------------------------------------------------------------------
+
+
+def build_vectorizers(params: dict[str, Any]) -> list[HashingVectorizer]:
+    """The stateless scikit-learn vectorizers described by a model's metadata (`params["blocks"]`).
+    `featurize` reproduces their output exactly (see tests/test_router.py), without sklearn's
+    per-call validation overhead (~2 ms a message)."""
+    return [
+        HashingVectorizer(
+            analyzer=block["analyzer"],
+            ngram_range=tuple(block["ngram_range"]),
+            n_features=int(block["n_features"]),
+            lowercase=True,
+            alternate_sign=False,
+            norm="l2",
+            dtype=np.float32,
+        )
+        for block in params["blocks"]
+    ]
+
+
+class Featurizer:
+    """Hashed n-gram features of one cleaned text: per block, murmurhash3 bucket counts (as
+    HashingVectorizer with alternate_sign=False), L2-normalised, times the block's weight, with the
+    blocks side by side. Returns sorted (indices, values)."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.blocks = []
+        offset = 0
+        for block, vec in zip(params["blocks"], build_vectorizers(params), strict=True):
+            n = int(block["n_features"])
+            self.blocks.append((vec.build_analyzer(), n, offset, float(block.get("weight", 1.0))))
+            offset += n
+        self.n_features = offset
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        all_idx: list[np.ndarray] = []
+        all_val: list[np.ndarray] = []
+        for analyzer, n, offset, weight in self.blocks:
+            counts: dict[int, int] = {}
+            for token in analyzer(text):
+                h = murmurhash3_32(token, seed=0)
+                idx = (2147483647 if h == -2147483648 else abs(h)) % n
+                counts[idx] = counts.get(idx, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            val = (val / np.sqrt(np.dot(val, val)) * weight).astype(np.float32)
+            order = np.argsort(idx)
+            all_idx.append(idx[order] + offset)
+            all_val.append(val[order])
+        if not all_idx:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        return np.concatenate(all_idx), np.concatenate(all_val)
+
+
+def featurize(texts: list[str], params: dict[str, Any], featurizer: Featurizer | None = None) -> sparse.csr_matrix:
+    """A CSR matrix of `Featurizer` rows for already-cleaned texts. The training script calls this."""
+    featurizer = featurizer or Featurizer(params)
+    indptr = [0]
+    indices: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for text in texts:
+        idx, val = featurizer(text)
+        indices.append(idx)
+        values.append(val)
+        indptr.append(indptr[-1] + len(idx))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(values) if values else np.zeros(0, dtype=np.float32),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.array(indptr),
+        ),
+        shape=(len(texts), featurizer.n_features),
+        dtype=np.float32,
+    )
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LinearTextModel:
+    """Softmax over a linear layer on hashed n-grams.
+
+    On disk: `NAME.npz` with `rows` (int32, sorted feature indices that have weights), `coef`
+    (len(rows) x classes) and `intercept` (classes); `NAME.json` with the vectorizer params, the class
+    labels and the sha256 of the npz. Only the used feature rows are stored, so scoring looks the
+    message's few hundred features up with `searchsorted` instead of a full matrix product.
+    """
+
+    def __init__(self, npz_path: Path, expected_sha256: str | None = None) -> None:
+        npz_path = Path(npz_path)
+        meta_path = npz_path.with_suffix(".json")
+        if not npz_path.is_file() or not meta_path.is_file():
+            raise ConfigError(f"model files missing: {npz_path} and {meta_path} (run scripts/train_router.py)")
+        self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+        actual = sha256_file(npz_path)
+        for want in (self.meta.get("sha256"), expected_sha256):
+            if want and want != actual:
+                raise ConfigError(f"{npz_path}: sha256 {actual} does not match the expected {want}")
+        with np.load(npz_path, allow_pickle=False) as data:
+            self.rows = np.ascontiguousarray(data["rows"], dtype=np.int64)
+            self.coef = np.ascontiguousarray(data["coef"], dtype=np.float32)
+            self.intercept = np.ascontiguousarray(data["intercept"], dtype=np.float32)
+        self.labels: list[str] = list(self.meta["labels"])
+        self.params: dict[str, Any] = self.meta["params"]
+        if self.coef.shape != (len(self.rows), len(self.labels)) or self.intercept.shape != (len(self.labels),):
+            raise ConfigError(f"{npz_path}: weight shapes do not match {len(self.labels)} labels")
+        self.featurizer = Featurizer(self.params)
+        if len(self.rows) and (self.rows[-1] >= self.featurizer.n_features or np.any(np.diff(self.rows) <= 0)):
+            raise ConfigError(f"{npz_path}: feature rows are not sorted indices below {self.featurizer.n_features}")
+
+    def logits(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        if len(self.rows) == 0 or len(idx) == 0:
+            return self.intercept.copy()
+        pos = np.searchsorted(self.rows, idx).clip(0, len(self.rows) - 1)
+        hit = self.rows[pos] == idx
+        return self.intercept + val[hit] @ self.coef[pos[hit]]
+
+    def predict_proba_one(self, text: str) -> np.ndarray:
+        """Class probabilities of one already-cleaned text (sums to 1)."""
+        z = self.logits(*self.featurizer(text)).astype(np.float64)
+        z = np.exp(z - z.max())
+        return z / z.sum()
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        return np.vstack([self.predict_proba_one(t) for t in texts])
+
+
+_cache: dict[tuple[str, str | None], LinearTextModel] = {}
+_cache_lock = threading.Lock()
+
+
+def load_model(path: Path | str, expected_sha256: str | None = None) -> LinearTextModel:
+    """Load (once per process) and verify a model."""
+    key = (str(Path(path).resolve()), expected_sha256)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = LinearTextModel(Path(path), expected_sha256)
+        return _cache[key]
+
+
+# --------------------------------------------------------------------------------------------------
+# Emotion cues
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    label: str
+    weight: float
+    pattern: re.Pattern[str]
+
+
+def _cue(label: str, weight: float, pattern: str) -> _Cue:
+    return _Cue(label, weight, re.compile(pattern, re.IGNORECASE))
+
+
+# Weight 1.0 is enough on its own; weaker cues need company (e.g. profanity plus "!!!").
+_CUES: tuple[_Cue, ...] = (
+    # angry
+    _cue("angry", 1.0, r"\b(unacceptable|outrageous|outraged|ridiculous|disgraceful|disgusting|appalling|"
+         r"furious|livid|pissed( off)?|infuriat\w*|scandalous|shameful|shame on you|how dare you)\b"),
+    _cue("angry", 1.0, r"\b(worst|terrible|horrible|awful|atrocious|pathetic|lousy|rubbish|crap(py)?|shit(ty)?)\s+"
+         r"(customer\s+)?(service|support|company|shop|store|experience|treatment|business|website)\b"),
+    _cue("angry", 1.0, r"\b(you|your)\b[^.?!]{0,25}\b(idiots?|morons?|incompetent|useless|clowns|crooks|"
+         r"thieves|scammers?|liars?|frauds?)\b|\bscam(med|mers?)?\b|\brip[- ]?off\b|\bfuck (you|off|this)\b|\bwtf\b"),
+    _cue("angry", 1.0, r"\b(i am|i'm|im|we are|we're)\s+(so |very |really |extremely |absolutely )?"
+         r"(angry|mad|outraged|furious|fuming|disgusted|appalled)\b|\bangry\b"),
+    _cue("angry", 1.0, r"\b(never|won'?t ever)\s+(again\s+)?(shop|buy|order|use|recommend)\w*\b[^.?!]{0,30}"
+         r"\b(you|your|here|this)\b"),
+    # frustrated
+    _cue("frustrated", 1.0, r"\b(second|third|fourth|fifth|tenth|2nd|3rd|4th|5th|umpteenth|hundredth)\s+time\b|"
+         r"\b(three|four|five|several|many|multiple|\d+)\s+times\s+(already|now|before|this)\b|"
+         r"\bagain and again\b|\bover and over\b"),
+    _cue("frustrated", 1.0, r"\b(frustrat\w*|annoy(ed|ing)|fed up|sick and tired|sick of|tired of|had enough|"
+         r"disappoint\w*|exasperat\w*|at my wits'? end|fuming|losing (my )?patience|waste of (my )?time)\b"),
+    _cue("frustrated", 1.0, r"\b(no ?one|nobody|no-one)\s+(has\s+|ever\s+|even\s+)?(answer|repl|respond|help|"
+         r"call|got back|gets back|bother|listen|care)\w*|\b(keep|kept)\s+(getting|being)\s+(ignored|"
+         r"transferred|passed around)\b"),
+    _cue("frustrated", 0.6, r"\bstill\s+(no|nothing|not|haven'?t|hasn'?t|waiting)\b"),
+    _cue("frustrated", 1.0, r"\b(been|i've been|i have been)\s+waiting\s+(for\s+)?(weeks|months|ages|forever|"
+         r"over|more than|\d+|a (week|month))\b|\bfor (weeks|months|ages) now\b"),
+    _cue("frustrated", 0.6, r"\b(not happy|unhappy|very poor|so bad|not good enough|not okay|not ok|"
+         r"seriously\?|are you serious|come on)\b"),
+    # distressed
+    _cue("distressed", 1.0, r"\b(desperate(ly)?|scared|terrified|afraid|frightened|panic(king)?|anxious|"
+         r"devastated|heartbroken|distraught|in tears|crying|hopeless|at a loss|overwhelmed|"
+         r"(really|so|very|extremely) (worried|stressed|upset|sad)|i('m| am) (worried|stressed|upset))\b"),
+    # "I don't know what to do to cancel my order" is a how-to question, not distress.
+    _cue("distressed", 1.0, r"\b(don'?t|dont|do not) know what (else )?to do(?=\s*(anymore|any more|now|[.!?,]|$))|"
+         r"\bplease,? please\b|\bi('m| am) begging\b|"
+         r"\bmy (child|son|daughter|mother|father|wife|husband) (is|was) (sick|ill|in hospital)\b"),
+    _cue("angry", 0.6, r"\b(terrible|horrible|awful|hate|sucks|a joke|bullshit|assholes?|scum|garbage)\b"),
+    _cue("distressed", 0.6, r"\b(sad|upset|worried|stressed|nervous|help me please|please help me)\b"),
+    # urgent
+    _cue("urgent", 1.0, r"\b(urgent(ly)?|asap|a\.s\.a\.p\.?|emergency|immediately|time[- ]sensitive|without delay|"
+         r"this instant)\b"),
+    _cue("urgent", 0.6, r"\b(right now|right away|as soon as possible|need (it|this|them|help) (today|now|tonight)|"
+         r"by tomorrow|before tomorrow|running out of time)\b"),
+    # Norwegian / Scandinavian
+    _cue("angry", 1.0, r"\b(uakseptabelt|skandal\w*|elendig|forbanna|sint|hårreisende|latterlig|"
+         r"oppgitt|drittservice|svindl\w*|oppbrakt)\b"),
+    _cue("frustrated", 1.0, r"\b(frustrert|lei av|tredje gang|fjerde gang|skuffet|skuffende|"
+         r"fortsatt ikke|ingen svarer)\b"),
+    _cue("distressed", 1.0, r"\b(fortvilet|desperat|redd|bekymret|lei meg og)\b"),
+    _cue("urgent", 1.0, r"\b(haster|snarest|umiddelbart|med en gang|øyeblikkelig|akutt)\b"),
+    # weak signals: profanity on its own is how some people write (Bitext has many such neutral requests)
+    _cue("angry", 0.5, r"\b(damn|goddamn|god damn|bloody|fucking|fuckin|fuck|shitty|shit|crap|hell)\b"),
+)
+
+_EXCLAIM = re.compile(r"!{2,}|\?{3,}|\?!|!\?|(?:!\s*){3,}")
+_ACRONYMS = frozenset({"GDPR", "ASAP", "USA", "PIN", "VAT", "SMS", "URL", "FAQ", "PDF", "DHL", "UPS", "USPS",
+                       "EU", "UK", "ID", "IBAN", "BIC", "CVC", "CVV", "API", "OK", "TV", "PC", "IT", "HR", "CEO"})
+_POSITIVE = re.compile(r"\b(love|loved|thanks?|thank you|great|awesome|amazing|excited|brilliant|perfect|"
+                       r"wonderful|congrat\w*|happy|yay|woo+|tusen takk|fantastisk)\b", re.IGNORECASE)
+_CAPS_WORD = re.compile(r"\b[A-ZÆØÅÄÖÜ]{3,}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionCues:
+    label: str | None
+    score: float  # summed cue weight (>= 1.0 means emotional by the rules)
+    cues: tuple[str, ...]
+
+
+def emotion_cues(text: str) -> EmotionCues:
+    """Rule-based emotion: summed cue weights per label, plus intensity (!!!, SHOUTING)."""
+    per_label: dict[str, float] = {}
+    found: list[str] = []
+    for cue in _CUES:
+        match = cue.pattern.search(text)
+        if match:
+            per_label[cue.label] = per_label.get(cue.label, 0.0) + cue.weight
+            found.append(match.group(0).lower())
+    intensity = 0.0
+    if _EXCLAIM.search(text):
+        intensity += 0.5
+        found.append("!!")
+    caps = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    letters = sum(ch.isalpha() for ch in text)
+    upper = sum(ch.isupper() for ch in text)
+    if letters >= 12 and upper / letters > 0.7 and len(caps) >= 2:  # the whole message is shouted
+        intensity += 0.75
+        found.append("CAPS")
+    elif len(caps) >= 2:
+        intensity += 0.5
+        found.append("CAPS")
+    if not per_label:
+        # Intensity alone ("WHERE IS MY ORDER!!!") reads as frustration, unless it is happy ("LOVE IT!!").
+        if _POSITIVE.search(text):
+            intensity = 0.0
+        return EmotionCues("frustrated" if intensity >= 1.0 else None, intensity, tuple(found))
+    label = max(per_label, key=lambda k: (per_label[k], -EMOTION_LABELS.index(k)))
+    return EmotionCues(label, per_label[label] + intensity, tuple(found))
+
+
+# --------------------------------------------------------------------------------------------------
+# The guard
+# --------------------------------------------------------------------------------------------------
+
+# The emotion model's classes -> the Route's labels ("none" is not emotional).
+_EMOTION_CLASS_TO_LABEL = {"angry": "angry", "frustrated": "frustrated", "distressed": "distressed"}
+
+
+@register("router")
+class RouterGuard:
+    """Inbound guard: one `topic` finding per message, and an `emotion` finding when the customer
+    sounds angry, frustrated, distressed or urgent.
+
+    Options (safedesk.yaml `guards.inbound[].options`):
+      model_path / model_sha256      a topic model of the business's own (npz + json beside it)
+      emotion_model_path / ...sha256 likewise for the emotion model ("" turns the model off: rules only)
+      answer_guard, refuse_threshold override the tuned decision thresholds (0..1; see `decide_topic`)
+    """
+
+    stage = Stage.INBOUND
+
+    def __init__(
+        self,
+        name: str = "router",
+        project_dir: Path | None = None,
+        model_path: str | None = None,
+        model_sha256: str | None = None,
+        emotion_model_path: str | None = None,
+        emotion_model_sha256: str | None = None,
+        answer_guard: float | None = None,
+        refuse_threshold: float | None = None,
+    ) -> None:
+        self.name = name
+        self.project_dir = Path(project_dir) if project_dir else None
+        self.model = load_model(self._resolve(model_path) or ROUTER_MODEL, model_sha256)
+        unknown = set(self.model.labels) - {t.value for t in Topic}
+        if unknown:
+            raise ConfigError(f"router model {name!r} has labels that are not topics: {sorted(unknown)}")
+        self.topics = [Topic(label) for label in self.model.labels]
+        decision = self.model.meta.get("decision", {})
+        self.answer_guard = float(answer_guard if answer_guard is not None else decision.get("answer_guard", 0.5))
+        self.refuse_threshold = float(
+            refuse_threshold if refuse_threshold is not None else decision.get("refuse_threshold", 0.5)
+        )
+        for option, value in (("answer_guard", self.answer_guard), ("refuse_threshold", self.refuse_threshold)):
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"guard {name!r}: {option} must be between 0 and 1")
+
+        self.emotion_model: LinearTextModel | None = None
+        self.emotion_threshold = 1.01  # > 1: the model alone never fires
+        emo_path = self._resolve(emotion_model_path) if emotion_model_path else None
+        if emotion_model_path == "":
+            emo_path = None
+        elif emo_path is None and EMOTION_MODEL.is_file():
+            emo_path = EMOTION_MODEL
+        if emo_path is not None:
+            self.emotion_model = load_model(emo_path, emotion_model_sha256)
+            self.emotion_threshold = float(self.emotion_model.meta.get("decision", {}).get("threshold", 1.01))
+
+    def _resolve(self, path: str | None) -> Path | None:
+        if not path:
+            return None
+        candidate = Path(path).expanduser()
+        if not candidate.is_absolute() and self.project_dir is not None:
+            candidate = self.project_dir / candidate
+        return candidate
+
+    # -- classification ------------------------------------------------------------------------
+
+    def classify(self, text: str) -> Route:
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: list[str]) -> list[Route]:
+        cleaned = [clean_text(t) for t in texts]
+        present = [i for i, t in enumerate(cleaned) if any(ch.isalnum() for ch in t)]
+        routes: list[Route] = [
+            Route(Topic.OTHER, 1.0, False, None, 0.0, "empty message") for _ in cleaned
+        ]
+        if not present:
+            return routes
+        batch = [cleaned[i] for i in present]
+        probs = self.model.predict_proba(batch)
+        emo_probs = self.emotion_model.predict_proba(batch) if self.emotion_model is not None else None
+        for row, i in enumerate(present):
+            topic, score = self._decide_topic(probs[row])
+            emotional, label, e_score = self._decide_emotion(batch[row], None if emo_probs is None else emo_probs[row])
+            reason = TOPIC_REASONS[topic]
+            if emotional:
+                reason += "; " + _emotion_reason(label)
+            routes[i] = Route(topic, score, emotional, label, e_score, reason)
+        return routes
+
+    def _decide_topic(self, p: np.ndarray) -> tuple[Topic, float]:
+        best = decide_topic(p, self.topics, self.answer_guard, self.refuse_threshold)
+        return self.topics[best], float(p[best])
+
+    def _decide_emotion(self, text: str, p: np.ndarray | None) -> tuple[bool, str | None, float]:
+        cues = emotion_cues(text)
+        rule_score = min(1.0, cues.score)
+        model_score, model_label = 0.0, None
+        if p is not None and self.emotion_model is not None:
+            labels = self.emotion_model.labels
+            none_idx = labels.index("none") if "none" in labels else None
+            model_score = float(1.0 - p[none_idx]) if none_idx is not None else float(p.max())
+            ranked = [labels[j] for j in np.argsort(-p) if labels[j] != "none"]
+            model_label = _EMOTION_CLASS_TO_LABEL.get(ranked[0]) if ranked else None
+        score = max(rule_score, model_score)
+        if cues.score >= 1.0 and cues.label:
+            return True, cues.label, score
+        # The model (trained on Reddit comments) may only confirm a weaker cue: on its own it flags
+        # plain requests. Profanity, "terrible", "!!" or a shouted word plus a confident model fires.
+        if cues.score > 0 and model_score >= self.emotion_threshold:
+            return True, cues.label or model_label or "frustrated", score
+        return False, None, score
+
+    # -- guard interface -----------------------------------------------------------------------
+
+    def check(self, text: str, ctx: GuardContext) -> list[Finding]:
+        return route_findings(self.name, self.classify(text))
+
+
+def route_findings(guard: str, route: Route) -> list[Finding]:
+    """A route as findings: always one `topic`, plus one `emotion` when the customer sounds emotional."""
+    findings = [
+        Finding(
+            guard=guard,
+            kind="topic",
+            label=route.topic.value,
+            score=route.topic_score,
+            reason=TOPIC_REASONS[route.topic] if route.reason != "empty message" else "empty message",
+        )
+    ]
+    if route.emotional and route.emotion_label:
+        findings.append(
+            Finding(
+                guard=guard,
+                kind="emotion",
+                label=route.emotion_label,
+                score=route.emotion_score,
+                reason=_emotion_reason(route.emotion_label),
+            )
+        )
+    return findings
+
+
+def _emotion_reason(label: str | None) -> str:
+    return "says it is urgent" if label == "urgent" else f"sounds {label or 'upset'}"

@@ -1,0 +1,483 @@
+"""TurnPipeline: the stages of one customer turn, in order, in one readable place.
+
+receive (persist first) -> inbound guards -> redact -> policy -> context + responder (answer lane)
+-> outbound guards -> deliver or hold; every stage is timed and writes an audit event.
+The web app, the CLI and the tests all call `TurnPipeline.run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from safedesk import audit, replies
+from safedesk.config import DeskConfig
+from safedesk.domain import (
+    Decision,
+    Draft,
+    Finding,
+    Lane,
+    ResponderRequest,
+    Role,
+    Stage,
+    Topic,
+    TurnResult,
+)
+from safedesk.errors import SafeDeskError
+from safedesk.guards.base import Guard, GuardContext
+from safedesk.knowledge.base import KnowledgeBase
+from safedesk.policy import DraftAction, DraftVerdict, decide, review_draft
+from safedesk.redaction import Pseudonymizer
+from safedesk.responders.base import Responder
+from safedesk.storage import repository as repo
+from safedesk.storage.db import Database
+from safedesk.storage.models import Message
+from safedesk.vault import Vault
+from safedesk.verification import VerificationDesk
+
+
+def clean_text(text: str) -> str:
+    """Drop what cannot be stored or shown: lone surrogates and NUL; keep everything else."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+@dataclass
+class _Turn:
+    """Mutable working state of one turn (internal to the pipeline)."""
+
+    conversation_id: str
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    explanation: list[str] = field(default_factory=list)
+
+
+log = logging.getLogger(__name__)
+
+
+class TurnPipeline:
+    def __init__(
+        self,
+        config: DeskConfig,
+        db: Database,
+        vault: Vault,
+        knowledge: KnowledgeBase,
+        responder: Responder,
+        inbound: Sequence[Guard],
+        outbound: Sequence[Guard],
+        canaries: Callable[[], tuple[str, ...]] = tuple,
+        pseudonymizer: Pseudonymizer | None = None,
+        verifier: VerificationDesk | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.vault = vault
+        self.knowledge = knowledge
+        self.responder = responder
+        self.inbound = list(inbound)
+        self.outbound = list(outbound)
+        self.canaries = canaries
+        self.pseudonymizer = pseudonymizer or Pseudonymizer()
+        self.verifier = verifier
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="guard")
+        self._refreshed_at = 0.0
+
+    # ---- the turn ---------------------------------------------------------------------------
+
+    def run(
+        self, conversation_id: str, text: str, *, channel: str = "api", idempotency_key: str | None = None
+    ) -> TurnResult:
+        started = time.perf_counter()
+        text = clean_text(text)
+        turn = _Turn(conversation_id, text)
+
+        # 1. Persist the inbound message before anything else, so a crash loses nothing.
+        with self.db.session() as session:
+            message, created = repo.record_inbound(
+                session, conversation_id, self.vault.encrypt(text), idempotency_key, channel
+            )
+            if created:
+                audit.append(
+                    session,
+                    "turn.received",
+                    conversation_id=conversation_id,
+                    data={"message": message.id, "chars": len(text), "channel": channel},
+                )
+            message_id = message.id
+        if not created:
+            previous = self._previous_result(conversation_id, message_id)
+            if previous is not None:
+                return previous
+
+        with self.db.session() as session:
+            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
+            message = session.get(Message, message_id)
+            assert message is not None
+            result = self._process(session, turn, message, handed_off=conversation.status == "human")
+            first_reply = not conversation.disclosed
+            if first_reply:
+                result.reply = f"{self.config.disclosure_text()}\n\n{result.reply}"
+            reply = repo.add_message(
+                session,
+                conversation_id,
+                Role.ASSISTANT,
+                result.reply,
+                status="delivered",
+                lane=result.lane.value,
+                topic=result.topic.value,
+                reply_to=message_id,
+                findings=[f.to_contract() for f in result.findings],
+                sources=list(result.sources),
+            )
+            repo.touch(conversation, disclosed=True, last_lane=result.lane.value, last_topic=result.topic.value)
+            result.message_id, result.reply_id = message_id, reply.id
+            turn.timings["total"] = (time.perf_counter() - started) * 1000
+            result.timings_ms = dict(turn.timings)
+            audit.append(
+                session,
+                "turn.replied",
+                conversation_id=conversation_id,
+                data={
+                    "message": message_id,
+                    "reply": reply.id,
+                    "lane": result.lane.value,
+                    "held": result.held_for_review,
+                    "disclosed": first_reply,
+                },
+            )
+        return result
+
+    def _process(self, session: Session, turn: _Turn, message: Message, *, handed_off: bool) -> TurnResult:
+        cid = turn.conversation_id
+        limit = self.config.limits.max_message_chars
+        if len(turn.text) > limit:
+            message.status, message.text = "processed", f"[message of {len(turn.text)} characters, kept for staff]"
+            repo.touch(message.conversation, status="human")
+            repo.open_task(session, cid, "handoff", "message too long for the assistant", message.id)
+            finding = Finding(
+                "input", "input", 1.0, f"message of {len(turn.text)} characters (limit {limit})", label="too_long"
+            )
+            audit.append(session, "turn.too_long", conversation_id=cid, data={"message": message.id})
+            return self._result(
+                turn,
+                Decision(Lane.HUMAN, Topic.OTHER, ("too long",)),
+                replies.TOO_LONG.format(length=len(turn.text), limit=limit) + replies.staff_availability(self.config),
+                [finding],
+            )
+        if not turn.text.strip():
+            message.status = "processed"
+            return self._result(turn, Decision(Lane.ANSWER, Topic.OTHER, ("empty message",)), replies.EMPTY)
+
+        # 2. Inbound guards see the message; 3. PII is redacted before any responder sees it.
+        ctx = GuardContext(conversation_id=cid, stage=Stage.INBOUND, business_name=self.config.business.name)
+        turn.findings = self._run_guards(self.inbound, turn.text, ctx, turn, "inbound")
+        redacted = self._redact(session, turn)
+        message.text, message.status = redacted, "processed"
+
+        # 4. Policy decides the lane from findings, outside any model.
+        decision = decide(turn.findings, turn.text, self.config.policy, handed_off=handed_off)
+        message.lane, message.topic = decision.lane.value, decision.topic.value
+        message.findings = [f.to_contract() for f in turn.findings]
+        turn.explanation += [f"policy: {r}" for r in decision.reasons]
+        audit.append(
+            session,
+            "turn.decided",
+            conversation_id=cid,
+            data={
+                "message": message.id,
+                "lane": decision.lane.value,
+                "topic": decision.topic.value,
+                "findings": [f"{f.guard}:{f.kind}:{f.label}" for f in turn.findings],
+                "reasons": list(decision.reasons),
+            },
+        )
+
+        # Identity verification: codes to the contact on file, verified lookups, staff tasks.
+        if self.verifier is not None and self.verifier.should_handle(session, cid, turn.text, decision.lane):
+            return self._verify(session, turn, message, decision, redacted)
+        if decision.lane is Lane.ANSWER:
+            return self._answer(session, turn, message, decision, redacted)
+        if decision.lane is Lane.HUMAN:
+            repo.touch(message.conversation, status="human")
+            repo.open_task(
+                session, cid, "handoff", "; ".join(decision.reasons), message.id, {"topic": decision.topic.value}
+            )
+            text = replies.already_with_staff(self.config) if handed_off else replies.handoff(self.config)
+            if any(f.kind == "guard_error" for f in turn.findings):
+                text = replies.GUARD_FAILURE + replies.staff_availability(self.config)
+            return self._result(turn, decision, text)
+        if decision.lane is Lane.VERIFY:
+            repo.open_task(
+                session,
+                cid,
+                "verification",
+                f"{decision.topic.value}: identity must be verified",
+                message.id,
+                {"topic": decision.topic.value},
+            )
+            return self._result(turn, decision, replies.verify_needed(self.config))
+        # REFUSE: a fixed reply that says nothing about why (the refusal never leaks), flagged for staff.
+        repo.touch(message.conversation, flagged=True)
+        repo.open_task(session, cid, "attack", "; ".join(decision.reasons), message.id)
+        return self._result(turn, decision, replies.REFUSAL)
+
+    def _answer(self, session: Session, turn: _Turn, message: Message, decision: Decision, redacted: str) -> TurnResult:
+        cid = turn.conversation_id
+        t0 = time.perf_counter()
+        self._refresh_knowledge()
+        chunks = tuple(self.knowledge.retriever.search(redacted, k=3))
+        turn.timings["retrieve"] = (time.perf_counter() - t0) * 1000
+        request = ResponderRequest(
+            text=redacted,
+            history=repo.history(session, cid, message.id),
+            chunks=chunks,
+            business_name=self.config.business.name,
+            rules=self.config.disclosure_text(),
+        )
+        t0 = time.perf_counter()
+        draft: Draft = self.responder.respond(request)
+        turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+        if draft.fallback_reason:
+            repo.touch(message.conversation, flagged=True)
+            turn.findings.append(Finding(self.responder.name, "responder_fallback", 1.0, draft.fallback_reason))
+            audit.append(
+                session,
+                "turn.responder_fallback",
+                conversation_id=cid,
+                data={"message": message.id, "reason": draft.fallback_reason},
+            )
+        turn.explanation.append(
+            f"responder {draft.responder or self.responder.name}: "
+            f"{'confident' if draft.confident else 'not confident'}; "
+            f"sources {list(draft.sources) or 'none'}"
+        )
+        if not draft.confident:
+            return self._result(turn, decision, draft.text, llm_input=redacted)
+
+        ctx = GuardContext(
+            conversation_id=cid,
+            stage=Stage.OUTBOUND,
+            business_name=self.config.business.name,
+            sources=chunks,
+            customer_text=turn.text,
+            protected_chunks=tuple(self.knowledge.protected_chunks),
+            canaries=self.canaries(),
+            verified_customer_id=message.conversation.verified_customer_id,
+        )
+        outbound = self._run_guards(self.outbound, draft.text, ctx, turn, "outbound")
+        verdict = review_draft(outbound)
+        turn.findings += outbound
+        audit.append(
+            session,
+            "turn.outbound",
+            conversation_id=cid,
+            data={"message": message.id, "action": verdict.action.value, "reasons": list(verdict.reasons)},
+        )
+        if verdict.action is DraftAction.DELIVER:
+            return self._result(turn, decision, draft.text, llm_input=redacted, sources=list(draft.sources))
+        approved = self._approved_instead(session, turn, message, request, ctx, verdict)
+        if approved is not None:
+            return self._result(turn, decision, approved.text, llm_input=redacted, sources=list(approved.sources))
+
+        repo.touch(message.conversation, flagged=True)
+        if verdict.action is DraftAction.HOLD:
+            held = repo.add_message(
+                session,
+                cid,
+                Role.ASSISTANT,
+                draft.text,
+                status="held",
+                lane=decision.lane.value,
+                topic=decision.topic.value,
+                reply_to=message.id,
+                findings=[f.to_contract() for f in outbound],
+                sources=list(draft.sources),
+            )
+            repo.open_task(session, cid, "held_draft", "; ".join(verdict.reasons), held.id)
+            text = replies.HELD + replies.staff_availability(self.config)
+            result = self._result(turn, decision, text, llm_input=redacted)
+            result.held_for_review = True
+            return result
+        repo.open_task(
+            session,
+            cid,
+            "attack" if any(f.kind == "leak" for f in outbound) else "handoff",
+            "; ".join(verdict.reasons),
+            message.id,
+            {"blocked_draft": draft.text[:2000]},
+        )
+        text = replies.UNSAFE_DRAFT if any(f.kind == "leak" for f in outbound) else replies.UNSURE
+        return self._result(turn, decision, text + replies.staff_availability(self.config), llm_input=redacted)
+
+    def _verify(self, session: Session, turn: _Turn, message: Message, decision: Decision, redacted: str) -> TurnResult:
+        """Hand the turn to the verification desk. It reads identifiers and codes from the ORIGINAL text,
+        writes its own staff tasks and audit events, and never gives customer records to a model."""
+        assert self.verifier is not None
+        t0 = time.perf_counter()
+        outcome = self.verifier.handle(
+            session, turn.conversation_id, turn.text, decision.topic, redacted=redacted, message_id=message.id
+        )
+        turn.timings["verify"] = (time.perf_counter() - t0) * 1000
+        if outcome.stored_text is not None:
+            message.text = outcome.stored_text  # a typed code is never stored in clear
+        message.lane, message.topic = outcome.lane.value, outcome.topic.value
+        turn.explanation.append(
+            f"verification: {outcome.stage.value}; {', '.join(kind for kind, _ in outcome.events) or 'no events'}"
+        )
+        text = outcome.reply
+        if outcome.lane is Lane.HUMAN:
+            text = f"{text} {replies.staff_availability(self.config)}"
+        return self._result(turn, Decision(outcome.lane, outcome.topic, decision.reasons), text)
+
+    def _approved_instead(
+        self,
+        session: Session,
+        turn: _Turn,
+        message: Message,
+        request: ResponderRequest,
+        ctx: GuardContext,
+        verdict: DraftVerdict,
+    ) -> Draft | None:
+        """A model's unsupported (not leaking, not promising) draft: send the approved answer instead,
+        if there is a confident one that passes the guards. The conversation stays flagged."""
+        fallback = getattr(self.responder, "fallback", None)
+        if fallback is None or verdict.action is not DraftAction.REPLACE:
+            return None
+        if any(f.kind in ("leak", "guard_error") for f in turn.findings):
+            return None
+        alternative = fallback.respond(request)
+        if not alternative.confident:
+            return None
+        findings = self._run_guards(self.outbound, alternative.text, ctx, turn, "outbound-fallback")
+        if review_draft(findings).action is not DraftAction.DELIVER:
+            return None
+        repo.touch(message.conversation, flagged=True)
+        audit.append(
+            session,
+            "turn.model_draft_replaced",
+            conversation_id=turn.conversation_id,
+            data={"message": message.id, "reasons": list(verdict.reasons), "by": fallback.name},
+        )
+        turn.explanation.append(f"model draft replaced by the {fallback.name} answer: {'; '.join(verdict.reasons)}")
+        return alternative
+
+    # ---- stages -------------------------------------------------------------------------------
+
+    def _run_guards(
+        self, guards: Sequence[Guard], text: str, ctx: GuardContext, turn: _Turn, stage: str
+    ) -> list[Finding]:
+        """Run each guard with a timeout; a guard that raises or times out fails closed."""
+        findings: list[Finding] = []
+        timeout = self.config.guards.timeout_seconds
+        for guard in guards:
+            t0 = time.perf_counter()
+            try:
+                found = self._pool.submit(guard.check, text, ctx).result(timeout=timeout)
+            except FutureTimeout:
+                found = [Finding(guard.name, "guard_error", 1.0, f"did not finish within {timeout:g} s")]
+            except Exception as exc:
+                found = [Finding(guard.name, "guard_error", 1.0, f"failed: {type(exc).__name__}")]
+            turn.timings[f"{stage}.{guard.name}"] = (time.perf_counter() - t0) * 1000
+            findings.extend(found)
+            for f in found:
+                turn.explanation.append(
+                    f"{stage} {f.guard}: {f.kind}{'/' + f.label if f.label else ''} ({f.score:.2f}) {f.reason}"
+                )
+        return findings
+
+    def _redact(self, session: Session, turn: _Turn) -> str:
+        """Replace PII with per-conversation placeholders; originals go to the encrypted vault.
+
+        Always runs, even without PII: placeholder look-alikes the customer typed are defused."""
+        spans = [(f.label or "PII", f.span[0], f.span[1]) for f in turn.findings if f.kind == "pii" and f.span]
+        mapping: dict[str, str] = {}
+        if spans:
+            entries = repo.vault_entries(session, turn.conversation_id)
+            mapping = {self.vault.decrypt(e.ciphertext): e.placeholder for e in entries}
+        redaction = self.pseudonymizer.redact(turn.text, spans, mapping)
+        for original, placeholder in redaction.new_entries.items():
+            entity = placeholder.strip("<>").rsplit("_", 1)[0]
+            repo.add_vault_entry(session, turn.conversation_id, placeholder, entity, self.vault.encrypt(original))
+        return redaction.text
+
+    def _result(
+        self,
+        turn: _Turn,
+        decision: Decision,
+        reply: str,
+        findings: list[Finding] | None = None,
+        *,
+        llm_input: str | None = None,
+        sources: list[str] | None = None,
+    ) -> TurnResult:
+        return TurnResult(
+            conversation=turn.conversation_id,
+            lane=decision.lane,
+            topic=decision.topic,
+            reply=reply,
+            held_for_review=False,
+            llm_input=llm_input,
+            sources=sources or [],
+            findings=findings if findings is not None else list(turn.findings),
+            timings_ms=turn.timings,
+            explanation=[*turn.explanation, f"lane {decision.lane.value}"],
+        )
+
+    def _previous_result(self, conversation_id: str, message_id: int) -> TurnResult | None:
+        """A retried request (same idempotency key): return the stored reply instead of a second one."""
+        with self.db.session() as session:
+            message = session.get(Message, message_id)
+            reply = repo.reply_to(session, message_id)
+            if message is None or reply is None:
+                return None
+            return TurnResult(
+                conversation=conversation_id,
+                lane=Lane(reply.lane or "answer"),
+                topic=Topic(reply.topic or "other"),
+                reply=reply.text,
+                held_for_review=repo.has_held_draft(session, message_id),
+                llm_input=None,
+                sources=list(reply.sources or []),
+                findings=[],
+                message_id=message_id,
+                reply_id=reply.id,
+            )
+
+    def _refresh_knowledge(self) -> None:
+        """Re-ingest changed knowledge at most once a second. A broken file empties the public index
+        (fail closed: a page the owner meant to hide is never served from a stale index)."""
+        now = time.monotonic()
+        if now - self._refreshed_at < 1.0:
+            return
+        self._refreshed_at = now
+        try:
+            self.knowledge.refresh()
+        except SafeDeskError as exc:
+            log.warning("knowledge not reloaded, public index emptied until fixed: %s", exc)
+
+    def warm_up(self) -> None:
+        """Load every lazily loaded model now (guards, embeddings), so the first customer waits for none."""
+        sample = "Hello, I'm Kari Nordmann (kari@example.com, +47 912 34 567). How long does delivery take?"
+        inbound = GuardContext(conversation_id="warm-up", stage=Stage.INBOUND)
+        for guard in self.inbound:
+            guard.check(sample, inbound)
+        chunks = tuple(self.knowledge.retriever.search(sample, k=3))
+        outbound = GuardContext(
+            conversation_id="warm-up",
+            stage=Stage.OUTBOUND,
+            sources=chunks,
+            protected_chunks=tuple(self.knowledge.protected_chunks),
+        )
+        for guard in self.outbound:
+            guard.check("Delivery in Norway takes 2-4 business days.", outbound)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.verifier is not None:
+            self.verifier.close()

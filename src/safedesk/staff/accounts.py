@@ -1,0 +1,477 @@
+"""Staff accounts: roles and permissions, the password policy, argon2 hashing, TOTP, sign-in with lockout.
+
+Everything here is plain library code over a SQLAlchemy session; the CLI (`safedesk users ...`), the
+web routes and the tests call the same functions.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import re
+import time
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from typing import Protocol
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from safedesk.errors import UserError
+from safedesk.storage.staff_models import LoginAttempt, StaffSession, StaffUser
+
+# ---- roles ------------------------------------------------------------------------------------
+
+OWNER = "owner"
+AGENT = "agent"
+ROLES = (OWNER, AGENT)
+
+# What each role may do. Checked server-side on every staff route (see auth.require).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "inbox": frozenset({OWNER, AGENT}),
+    "reply": frozenset({OWNER, AGENT}),
+    "reveal": frozenset({OWNER, AGENT}),
+    "review": frozenset({OWNER, AGENT}),
+    "account": frozenset({OWNER, AGENT}),
+    "knowledge": frozenset({OWNER}),
+    "users": frozenset({OWNER}),
+    "dashboard": frozenset({OWNER}),
+}
+
+
+def can(role: str, permission: str) -> bool:
+    """True when `role` may use `permission`. Unknown permissions are refused (fail closed)."""
+    return role in PERMISSIONS.get(permission, frozenset())
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+
+class AccountError(UserError):
+    """A staff-account request that cannot be done as asked (bad name, duplicate, last owner...)."""
+
+
+class WeakPassword(AccountError):
+    """The password fails the policy; the message says why."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("password refused: " + "; ".join(reasons))
+
+
+# ---- password policy --------------------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256  # longer inputs are refused outright (argon2 handles them; zxcvbn is slow)
+MIN_ZXCVBN_SCORE = 3
+_ZXCVBN_CHARS = 100  # zxcvbn's cost grows fast with length; the first 100 characters decide the score
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of commonly breached passwords (lower-cased)."""
+    text = resources.files("safedesk.staff").joinpath("data/common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, user_inputs: Iterable[str] = ()) -> list[str]:
+    """Why `password` is refused, as short human reasons; an empty list means it is acceptable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [f"it is too short ({len(password)} characters; at least {MIN_PASSWORD_LENGTH})"]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"it is too long ({len(password)} characters; at most {MAX_PASSWORD_LENGTH})"]
+    if password.strip() != password:
+        return ["it starts or ends with spaces"]
+    problems = []
+    lowered = password.lower()
+    if lowered in common_passwords():
+        problems.append("it is on the list of commonly breached passwords")
+    inputs = [s for s in user_inputs if s]
+    words = {w.lower() for s in inputs for w in re.split(r"[\W_]+", s) if len(w) >= 4}
+    if any(w in lowered for w in words):
+        problems.append("it contains your user name or the business's name")
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=[*inputs, *sorted(words)])
+    if result["score"] < MIN_ZXCVBN_SCORE:
+        feedback = result.get("feedback") or {}
+        hint = feedback.get("warning") or ""
+        reason = f"it is too easy to guess (strength {result['score']}/4, needs {MIN_ZXCVBN_SCORE})"
+        if hint:
+            reason += f": {hint.rstrip('.')}"
+        suggestions = feedback.get("suggestions") or []
+        if suggestions:
+            reason += f". {suggestions[0]}"
+        problems.append(reason)
+    return problems
+
+
+def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
+    """Raise WeakPassword (a UserError: exit 2 on the CLI) when the policy refuses `password`."""
+    problems = password_problems(password, user_inputs)
+    if problems:
+        raise WeakPassword(problems)
+
+
+# ---- hashing ----------------------------------------------------------------------------------
+
+# argon2id with argon2-cffi's defaults (RFC 9106 "low memory": t=3, m=64 MiB, p=4).
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so the time taken does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash("safedesk-dummy-password-for-timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+# ---- TOTP -------------------------------------------------------------------------------------
+
+TOTP_INTERVAL = 30
+TOTP_DRIFT_STEPS = 1  # accept the previous and next 30-second step too (clock drift)
+
+
+class Cipher(Protocol):
+    """What accounts need from the vault: encrypt/decrypt short strings (safedesk.vault.Vault)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, username: str, issuer: str) -> str:
+    return pyotp.TOTP(secret, interval=TOTP_INTERVAL).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def verify_totp(secret: str, code: str, *, last_step: int = 0, now: float | None = None) -> int | None:
+    """The time step `code` belongs to, or None. Steps at or before `last_step` are refused (replay)."""
+    code = re.sub(r"\s+", "", code or "")
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_INTERVAL)
+    current = int((time.time() if now is None else now) // TOTP_INTERVAL)
+    for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+        if step <= last_step:
+            continue
+        if hmac.compare_digest(totp.at(step * TOTP_INTERVAL).encode(), code.encode()):
+            return step
+    return None
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything SafeDesk stores is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def normalize_username(name: str) -> str:
+    return (name or "").strip().lower()
+
+
+def validate_username(name: str) -> str:
+    username = normalize_username(name)
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            f"invalid user name {name!r}: 2-64 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return username
+
+
+def get_user(session: Session, username: str) -> StaffUser | None:
+    return session.execute(
+        select(StaffUser).where(StaffUser.username == normalize_username(username))
+    ).scalar_one_or_none()
+
+
+def require_user(session: Session, username: str) -> StaffUser:
+    user = get_user(session, username)
+    if user is None:
+        raise AccountError(f"no staff user named {normalize_username(username)!r}")
+    return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.execute(select(StaffUser).order_by(StaffUser.username)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user: StaffUser
+    totp_secret: str | None  # shown once, never again
+    totp_uri: str | None
+
+
+def create_user(
+    session: Session,
+    cipher: Cipher,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    display_name: str = "",
+    totp: bool = True,
+    issuer: str = "SafeDesk",
+) -> NewUser:
+    """Add a staff user. Owners always get TOTP; agents unless `totp=False`."""
+    username = validate_username(username)
+    if role not in ROLES:
+        raise AccountError(f"invalid role {role!r} (use one of: {', '.join(ROLES)})")
+    if role == OWNER and not totp:
+        raise AccountError("owners must use a second factor (TOTP); --no-totp is only for agents")
+    display_name = (display_name or username).strip()[:100]
+    if get_user(session, username) is not None:
+        raise AccountError(f"a staff user named {username!r} already exists")
+    check_password(password, [username, display_name, issuer])
+    secret = new_totp_secret() if totp else None
+    user = StaffUser(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        totp_secret_encrypted=cipher.encrypt(secret) if secret else None,
+        totp_last_step=0,
+        disabled=False,
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    uri = provisioning_uri(secret, username, issuer) if secret else None
+    return NewUser(user, secret, uri)
+
+
+def revoke_sessions(session: Session, user: StaffUser) -> int:
+    result = session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _active_owners(session: Session) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(StaffUser).where(StaffUser.role == OWNER, StaffUser.disabled.is_(False))
+        ).scalar_one()
+    )
+
+
+def set_disabled(session: Session, user: StaffUser, disabled: bool) -> None:
+    """Disable (and sign out everywhere) or re-enable a user. The last active owner cannot be disabled."""
+    if disabled and user.role == OWNER and not user.disabled and _active_owners(session) <= 1:
+        raise AccountError(f"{user.username!r} is the last active owner; add another owner first")
+    user.disabled = disabled
+    if disabled:
+        revoke_sessions(session, user)
+    else:
+        user.failed_logins, user.locked_until = 0, None
+
+
+def set_password(session: Session, user: StaffUser, password: str, *, issuer: str = "SafeDesk") -> None:
+    """Set a new password (policy-checked), clear any lockout and end every session of the user."""
+    check_password(password, [user.username, user.display_name, issuer])
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins, user.locked_until = 0, None
+    revoke_sessions(session, user)
+
+
+def reset_totp(session: Session, cipher: Cipher, user: StaffUser, *, issuer: str = "SafeDesk") -> NewUser:
+    secret = new_totp_secret()
+    user.totp_secret_encrypted = cipher.encrypt(secret)
+    user.totp_last_step = 0
+    revoke_sessions(session, user)
+    return NewUser(user, secret, provisioning_uri(secret, user.username, issuer))
+
+
+# ---- sign-in ----------------------------------------------------------------------------------
+
+MAX_FAILURES = 5  # per account, then ...
+LOCKOUT = timedelta(minutes=15)  # ... locked for this long
+IP_MAX_FAILURES = 20  # per address within IP_WINDOW, then throttled
+IP_WINDOW = timedelta(minutes=15)
+ATTEMPT_RETENTION = timedelta(days=2)
+
+
+class LoginStatus(enum.StrEnum):
+    OK = "ok"
+    INVALID = "invalid"  # wrong name, password or code (never says which)
+    LOCKED = "locked"  # too many failures for this account
+    THROTTLED = "throttled"  # too many failures from this address
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    status: LoginStatus
+    user_id: int | None = None
+    username: str = ""
+    retry_after_seconds: int = 0
+    just_locked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is LoginStatus.OK
+
+    def message(self) -> str:
+        if self.status is LoginStatus.LOCKED:
+            minutes = max(1, -(-self.retry_after_seconds // 60))
+            return f"Too many failed sign-ins for this account. Try again in {minutes} minute{'s' * (minutes != 1)}."
+        if self.status is LoginStatus.THROTTLED:
+            minutes = max(1, -(-self.retry_after_seconds // 60))
+            return f"Too many failed sign-ins from your network. Try again in {minutes} minute{'s' * (minutes != 1)}."
+        if self.status is LoginStatus.INVALID:
+            return "Wrong user name, password or authenticator code."
+        return ""
+
+
+class SessionSource(Protocol):
+    """Where sign-in gets its transactions: safedesk.storage.db.Database."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    user_id: int
+    password_hash: str
+    totp_secret_encrypted: str | None
+    totp_last_step: int
+    disabled: bool
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, int((moment - now).total_seconds()) + 1)
+
+
+def authenticate(
+    db: SessionSource,
+    cipher: Cipher,
+    username: str,
+    password: str,
+    code: str,
+    ip: str,
+    *,
+    now: datetime | None = None,
+    clock: float | None = None,
+) -> LoginResult:
+    """Check a sign-in. Records the attempt; applies the per-address throttle and per-account lockout.
+
+    Three short steps, so the database (SQLite's single write lock) is never held while argon2 runs:
+    read the account and the counters; verify the password and code; record the outcome.
+
+    Unknown user names fail exactly like wrong passwords (same message, an argon2 verification of
+    the same cost, and they lock after the same number of failures), so sign-in does not reveal
+    which names exist.
+    """
+    now = now or utcnow()
+    username = normalize_username(username)[:64]
+    ip = (ip or "unknown")[:64]
+
+    # 1. Throttle and lockout state, and the account (if any).
+    with db.session() as session:
+        session.execute(delete(LoginAttempt).where(LoginAttempt.ts < now - ATTEMPT_RETENTION))
+        ip_failures = session.execute(
+            select(func.count(), func.min(LoginAttempt.ts)).where(
+                LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.ts > now - IP_WINDOW
+            )
+        ).one()
+        if ip_failures[0] >= IP_MAX_FAILURES:
+            oldest = as_utc(ip_failures[1]) or now
+            return LoginResult(LoginStatus.THROTTLED, retry_after_seconds=_seconds_until(oldest + IP_WINDOW, now))
+        user = get_user(session, username) if USERNAME_RE.match(username) else None
+        candidate: _Candidate | None = None
+        ghost_failures = 0
+        if user is None:
+            recent = session.execute(
+                select(func.count(), func.min(LoginAttempt.ts)).where(
+                    LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.ts > now - LOCKOUT
+                )
+            ).one()
+            if recent[0] >= MAX_FAILURES:
+                oldest = as_utc(recent[1]) or now
+                return LoginResult(LoginStatus.LOCKED, retry_after_seconds=_seconds_until(oldest + LOCKOUT, now))
+            ghost_failures = int(recent[0])
+        else:
+            locked_until = as_utc(user.locked_until)
+            if locked_until is not None and locked_until > now:
+                return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(locked_until, now))
+            candidate = _Candidate(
+                user.id, user.password_hash, user.totp_secret_encrypted, user.totp_last_step or 0, bool(user.disabled)
+            )
+
+    # 2. The expensive part, outside any transaction.
+    if candidate is None:
+        verify_password(_DUMMY_HASH, password)
+        ok, step = False, None
+    else:
+        ok = verify_password(candidate.password_hash, password) and not candidate.disabled
+        step = None
+        if ok and candidate.totp_secret_encrypted:
+            secret = cipher.decrypt(candidate.totp_secret_encrypted)
+            step = verify_totp(secret, code, last_step=candidate.totp_last_step, now=clock)
+            ok = step is not None
+    rehash = hash_password(password) if ok and candidate is not None and needs_rehash(candidate.password_hash) else None
+
+    # 3. Record the outcome (re-reading the account: it may have changed meanwhile).
+    with db.session() as session:
+        if candidate is None:
+            session.add(LoginAttempt(username=username, ip=ip, success=False, ts=now))
+            return LoginResult(LoginStatus.INVALID, just_locked=ghost_failures + 1 >= MAX_FAILURES)
+        user = session.execute(
+            select(StaffUser).where(StaffUser.id == candidate.user_id).with_for_update()
+        ).scalar_one_or_none()
+        if user is None:
+            ok = False
+        elif ok and (
+            user.disabled
+            or user.password_hash != candidate.password_hash
+            or (step is not None and step <= (user.totp_last_step or 0))  # a concurrent sign-in used this code
+        ):
+            ok = False
+        session.add(LoginAttempt(username=username, ip=ip, success=ok, ts=now))
+        if user is None:
+            return LoginResult(LoginStatus.INVALID)
+        if not ok:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.failed_logins, user.locked_until = 0, now + LOCKOUT
+                return LoginResult(LoginStatus.INVALID, user.id, user.username, just_locked=True)
+            return LoginResult(LoginStatus.INVALID, user.id, user.username)
+        if step is not None:
+            user.totp_last_step = step
+        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        if rehash is not None:
+            user.password_hash = rehash
+        return LoginResult(LoginStatus.OK, user.id, user.username)

@@ -1,0 +1,148 @@
+"""Repository functions: the only place that writes conversations, messages, vault entries and tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from safedesk.domain import HistoryItem, Role
+from safedesk.storage.models import Conversation, Message, Task, VaultEntry
+
+
+def get_or_create_conversation(session: Session, conversation_id: str, channel: str = "api") -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        conversation = Conversation(id=conversation_id, channel=channel)
+        session.add(conversation)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:  # created by a concurrent request in between
+            conversation = session.get(Conversation, conversation_id)
+            assert conversation is not None
+    return conversation
+
+
+def find_by_idempotency_key(session: Session, conversation_id: str, key: str) -> Message | None:
+    return session.execute(
+        select(Message).where(Message.conversation_id == conversation_id, Message.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def record_inbound(
+    session: Session, conversation_id: str, original_encrypted: str, idempotency_key: str | None, channel: str
+) -> tuple[Message, bool]:
+    """Store a customer message as received. Returns (message, created); a repeated key returns the first."""
+    get_or_create_conversation(session, conversation_id, channel)
+    if idempotency_key:
+        existing = find_by_idempotency_key(session, conversation_id, idempotency_key)
+        if existing is not None:
+            return existing, False
+    message = Message(
+        conversation_id=conversation_id,
+        role=Role.CUSTOMER.value,
+        original_encrypted=original_encrypted,
+        idempotency_key=idempotency_key,
+        status="received",
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # the same key arrived concurrently: the first one wins
+        existing = find_by_idempotency_key(session, conversation_id, idempotency_key or "")
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def reply_to(session: Session, message_id: int) -> Message | None:
+    """The reply the customer was sent for a message (not a held draft)."""
+    return session.execute(
+        select(Message).where(
+            Message.reply_to == message_id, Message.role == Role.ASSISTANT.value, Message.status == "delivered"
+        )
+    ).scalar_one_or_none()
+
+
+def has_held_draft(session: Session, message_id: int) -> bool:
+    return (
+        session.execute(
+            select(Message.id).where(Message.reply_to == message_id, Message.status == "held").limit(1)
+        ).first()
+        is not None
+    )
+
+
+def history(session: Session, conversation_id: str, before_id: int, limit: int = 10) -> tuple[HistoryItem, ...]:
+    """The redacted recent history of a conversation, oldest first (held drafts excluded)."""
+    rows = (
+        session.execute(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.id < before_id,
+                Message.status.in_(("processed", "delivered")),
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    return tuple(HistoryItem(Role(m.role), m.text) for m in reversed(rows))
+
+
+def vault_entries(session: Session, conversation_id: str) -> list[VaultEntry]:
+    return list(
+        session.execute(select(VaultEntry).where(VaultEntry.conversation_id == conversation_id)).scalars().all()
+    )
+
+
+def add_vault_entry(
+    session: Session, conversation_id: str, placeholder: str, entity_type: str, ciphertext: str
+) -> None:
+    session.add(
+        VaultEntry(
+            conversation_id=conversation_id, placeholder=placeholder, entity_type=entity_type, ciphertext=ciphertext
+        )
+    )
+
+
+def add_message(session: Session, conversation_id: str, role: Role, text: str, **fields: Any) -> Message:
+    message = Message(conversation_id=conversation_id, role=role.value, text=text, **fields)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def open_task(
+    session: Session,
+    conversation_id: str,
+    kind: str,
+    summary: str,
+    message_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Task:
+    """Open an inbox item, unless one of the same kind is already open for the conversation."""
+    existing = session.execute(
+        select(Task).where(Task.conversation_id == conversation_id, Task.kind == kind, Task.status == "open")
+    ).scalar_one_or_none()
+    if existing is not None and kind != "held_draft":
+        existing.summary = summary
+        existing.data = {**existing.data, **(data or {})}
+        return existing
+    task = Task(conversation_id=conversation_id, kind=kind, summary=summary, message_id=message_id, data=data or {})
+    session.add(task)
+    session.flush()
+    return task
+
+
+def touch(conversation: Conversation, **fields: Any) -> None:
+    for key, value in fields.items():
+        setattr(conversation, key, value)
+    conversation.updated_at = datetime.now(UTC)

@@ -1,0 +1,446 @@
+/* SafeDesk chat widget. Embed with ONE tag: <script src="/widget.js" defer></script>
+ *
+ * Vanilla JS, no build step, no inline script or style (works under a strict CSP). Every message
+ * is rendered with textContent: text from the customer, the assistant or staff is never parsed as
+ * HTML. The conversation id and transcript live in sessionStorage (this tab only).
+ */
+(function () {
+  "use strict";
+
+  if (window.SafeDeskWidget) return; // loaded twice: keep the first
+  window.SafeDeskWidget = { version: 1 };
+
+  var script = document.currentScript;
+  var ORIGIN = script && script.src ? new URL(script.src, window.location.href).origin : window.location.origin;
+  var API = ORIGIN + "/api/v1";
+  var STORE_KEY = "safedesk.widget.v1";
+  var HANDOFF_TEXT = "I'd like to talk to a person";
+  var POLL_WAIT_SECONDS = 20;
+  var MAX_ITEMS = 200;
+  var LABELS = { customer: "You", assistant: "AI assistant", staff: "Customer service" };
+
+  var state = {
+    id: null, // conversation id
+    disclosure: "",
+    lastId: 0, // newest assistant/staff message id seen through polling
+    items: [], // transcript: {id, from, author, text, failed}
+    seen: {}, // server message ids already shown
+    creating: null,
+    polling: false,
+    unread: 0,
+    queue: Promise.resolve(),
+    abort: typeof AbortController === "function" ? new AbortController() : null,
+  };
+
+  // ---- DOM ---------------------------------------------------------------------------------
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      node.setAttribute(name, attrs[name]);
+    });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function loadStylesheet() {
+    var href = ORIGIN + "/widget.css";
+    var links = document.querySelectorAll('link[rel="stylesheet"]');
+    for (var i = 0; i < links.length; i++) {
+      if (links[i].href === href) return;
+    }
+    document.head.appendChild(el("link", { rel: "stylesheet", href: href }));
+  }
+
+  var root = el("div", { class: "sd-widget", id: "safedesk-widget" });
+  var launcher = el("button", {
+    type: "button",
+    class: "sd-launcher",
+    "aria-expanded": "false",
+    "aria-controls": "sd-panel",
+  });
+  var launcherText = el("span", {}, "Chat with us");
+  var badge = el("span", { class: "sd-badge", hidden: "" });
+  launcher.appendChild(launcherText);
+  launcher.appendChild(badge);
+
+  var panel = el("section", { class: "sd-panel", id: "sd-panel", role: "dialog", "aria-labelledby": "sd-title", hidden: "" });
+  var head = el("div", { class: "sd-head" });
+  var title = el("h2", { class: "sd-title", id: "sd-title" }, "Customer service chat");
+  var closeButton = el("button", { type: "button", class: "sd-close", "aria-label": "Close chat" }, "\u00d7");
+  head.appendChild(title);
+  head.appendChild(closeButton);
+
+  var notice = el("p", { class: "sd-notice", id: "sd-notice" }, "You are chatting with an AI assistant.");
+  var log = el("div", {
+    class: "sd-log",
+    id: "sd-log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+    "aria-label": "Conversation",
+    tabindex: "0",
+  });
+  var status = el("p", { class: "sd-status", id: "sd-status", role: "status", "aria-live": "polite" });
+
+  var form = el("form", { class: "sd-form", novalidate: "" });
+  var label = el("label", { for: "sd-input", class: "sd-label" }, "Your message");
+  var input = el("textarea", { id: "sd-input", class: "sd-input", rows: "2", "aria-describedby": "sd-hint", autocomplete: "off" });
+  var hint = el("p", { id: "sd-hint", class: "sd-hint" }, "Enter sends; Shift+Enter starts a new line.");
+  var actions = el("div", { class: "sd-actions" });
+  var sendButton = el("button", { type: "submit", class: "sd-send" }, "Send");
+  var humanButton = el("button", { type: "button", class: "sd-human" }, "Talk to a person");
+  actions.appendChild(sendButton);
+  actions.appendChild(humanButton);
+  [label, input, hint, actions].forEach(function (node) {
+    form.appendChild(node);
+  });
+  [head, notice, log, status, form].forEach(function (node) {
+    panel.appendChild(node);
+  });
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  // ---- state kept for this tab ---------------------------------------------------------------
+
+  function save() {
+    try {
+      window.sessionStorage.setItem(
+        STORE_KEY,
+        JSON.stringify({ id: state.id, disclosure: state.disclosure, lastId: state.lastId, items: state.items.slice(-MAX_ITEMS) })
+      );
+    } catch (e) {
+      /* storage disabled or full: the conversation still works for this page */
+    }
+  }
+
+  function restore() {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
+      if (!saved || typeof saved.id !== "string") return;
+      state.id = saved.id;
+      state.disclosure = typeof saved.disclosure === "string" ? saved.disclosure : "";
+      state.lastId = Number(saved.lastId) || 0;
+      (Array.isArray(saved.items) ? saved.items : []).forEach(function (item) {
+        if (item && typeof item.text === "string") render(item, true);
+      });
+    } catch (e) {
+      /* unreadable: start afresh */
+    }
+  }
+
+  function forget() {
+    state.id = null;
+    state.lastId = 0;
+    state.seen = {};
+    save();
+  }
+
+  // ---- rendering (textContent only) ----------------------------------------------------------
+
+  function labelFor(item) {
+    if (item.from === "staff") return item.author ? item.author + " (staff)" : LABELS.staff;
+    return LABELS[item.from] || LABELS.assistant;
+  }
+
+  function render(item, restoring) {
+    if (item.id != null) {
+      if (state.seen[item.id]) return null;
+      state.seen[item.id] = true;
+    }
+    var row = el("div", { class: "sd-msg sd-from-" + (LABELS[item.from] ? item.from : "assistant") });
+    row.appendChild(el("span", { class: "sd-who" }, labelFor(item)));
+    var text = el("p", { class: "sd-text" }, item.text);
+    row.appendChild(text);
+    if (item.failed) row.appendChild(el("span", { class: "sd-failed" }, "Not sent"));
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+    state.items.push(item);
+    if (state.items.length > MAX_ITEMS) state.items.shift();
+    if (restoring) return null;
+    save();
+    if (item.from !== "customer" && panel.hidden) {
+      state.unread += 1;
+      badge.textContent = state.unread + " new";
+      badge.hidden = false;
+    }
+    return { row: row, item: item };
+  }
+
+  function markFailed(entry) {
+    if (!entry) return;
+    entry.item.failed = true;
+    entry.row.appendChild(el("span", { class: "sd-failed" }, "Not sent"));
+    save();
+  }
+
+  function setStatus(text) {
+    status.textContent = text || "";
+  }
+
+  function showNotice() {
+    if (state.disclosure) notice.textContent = state.disclosure;
+  }
+
+  // ---- network ---------------------------------------------------------------------------------
+
+  function sleep(ms) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, ms);
+    });
+  }
+
+  function newKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function retryAfter(response) {
+    var seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+    return isNaN(seconds) ? 5 : Math.max(1, seconds);
+  }
+
+  // One retry, after a pause, when the network fails or a gateway gives up. The body carries the
+  // same idempotency key, so a retry of a message that did arrive returns the first reply.
+  function fetchWithRetry(url, options) {
+    return fetch(url, options).then(
+      function (response) {
+        if (response.status !== 502 && response.status !== 503 && response.status !== 504) return response;
+        return sleep(1000).then(function () {
+          return fetch(url, options);
+        });
+      },
+      function () {
+        return sleep(1000).then(function () {
+          return fetch(url, options);
+        });
+      }
+    );
+  }
+
+  function errorDetail(response) {
+    return response.json().then(
+      function (body) {
+        return body && typeof body.detail === "string" ? body.detail : "error " + response.status;
+      },
+      function () {
+        return "error " + response.status;
+      }
+    );
+  }
+
+  function ensureConversation() {
+    if (state.id) return Promise.resolve(state.id);
+    if (!state.creating) {
+      state.creating = fetchWithRetry(API + "/conversations", { method: "POST", credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("could not start a conversation (" + response.status + ")");
+          return response.json();
+        })
+        .then(function (body) {
+          state.id = body.id;
+          state.disclosure = body.disclosure || "";
+          state.lastId = 0;
+          save();
+          showNotice();
+          poll();
+          return state.id;
+        })
+        .finally(function () {
+          state.creating = null;
+        });
+    }
+    return state.creating;
+  }
+
+  function postMessage(text, key) {
+    return fetchWithRetry(API + "/conversations/" + encodeURIComponent(state.id) + "/messages", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+      body: JSON.stringify({ text: text, idempotency_key: key }),
+    });
+  }
+
+  function deliver(text, key, entry) {
+    setStatus("Sending\u2026");
+    log.setAttribute("aria-busy", "true");
+    return ensureConversation()
+      .then(function () {
+        return postMessage(text, key);
+      })
+      .then(function (response) {
+        if (response.status !== 404) return response;
+        forget(); // the desk no longer knows this conversation: start a new one, send again
+        return ensureConversation().then(function () {
+          return postMessage(text, key);
+        });
+      })
+      .then(function (response) {
+        if (response.ok) {
+          return response.json().then(function (body) {
+            setStatus("");
+            render({ id: body.reply_id, from: "assistant", author: null, text: body.reply });
+          });
+        }
+        markFailed(entry);
+        if (!input.value) input.value = text;
+        if (response.status === 429) {
+          setStatus("You are sending messages quickly. Please wait " + retryAfter(response) + " seconds, then send again.");
+          return null;
+        }
+        if (response.status === 413) {
+          setStatus("That message is too long to send here. Please shorten it.");
+          return null;
+        }
+        return errorDetail(response).then(function (detail) {
+          setStatus("Your message was not sent: " + detail);
+        });
+      })
+      .catch(function () {
+        markFailed(entry);
+        if (!input.value) input.value = text;
+        setStatus("We could not reach customer service. Check your connection and send again.");
+      })
+      .then(function () {
+        log.removeAttribute("aria-busy");
+      });
+  }
+
+  function send(text) {
+    text = (text || "").trim();
+    if (!text) return;
+    var entry = render({ id: null, from: "customer", author: null, text: text });
+    var key = newKey();
+    // Messages go out one at a time, in the order they were typed.
+    state.queue = state.queue.then(function () {
+      return deliver(text, key, entry);
+    });
+  }
+
+  // Long poll for staff replies (and any assistant message not yet shown), in the background.
+  function poll() {
+    if (state.polling || !state.id) return;
+    state.polling = true;
+    var delay = 0;
+    var stopped = false;
+    (function next() {
+      var id = state.id;
+      if (!id) {
+        state.polling = false;
+        return;
+      }
+      var url = API + "/conversations/" + encodeURIComponent(id) + "/messages?after=" + state.lastId + "&wait=" + POLL_WAIT_SECONDS;
+      fetch(url, { credentials: "same-origin", cache: "no-store", signal: state.abort ? state.abort.signal : undefined })
+        .then(function (response) {
+          if (id !== state.id) return;
+          if (response.status === 404) {
+            forget();
+            return;
+          }
+          if (response.status === 429) {
+            delay = retryAfter(response) * 1000;
+            return;
+          }
+          if (!response.ok) throw new Error("poll failed");
+          return response.json().then(function (body) {
+            (body.messages || []).forEach(function (m) {
+              render({ id: m.id, from: m.from, author: m.author, text: m.text });
+              state.lastId = Math.max(state.lastId, m.id);
+            });
+            state.lastId = Math.max(state.lastId, Number(body.last_id) || 0);
+            save();
+            delay = 0;
+          });
+        })
+        .catch(function (error) {
+          if (error && error.name === "AbortError") {
+            stopped = true; // the page is going away
+            return;
+          }
+          delay = Math.min(30000, delay ? delay * 2 : 2000);
+        })
+        .then(function () {
+          if (stopped || !state.id || (state.abort && state.abort.signal.aborted)) {
+            state.polling = false;
+            return;
+          }
+          setTimeout(next, delay);
+        });
+    })();
+  }
+
+  // ---- opening, closing, keyboard ----------------------------------------------------------------
+
+  function openPanel() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    state.unread = 0;
+    badge.hidden = true;
+    log.scrollTop = log.scrollHeight;
+    input.focus();
+    ensureConversation().catch(function () {
+      setStatus("We could not reach customer service. You can still type; we will try again when you send.");
+    });
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", function () {
+    if (panel.hidden) openPanel();
+    else closePanel();
+  });
+  closeButton.addEventListener("click", closePanel);
+  root.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !panel.hidden) {
+      event.preventDefault();
+      closePanel();
+    }
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.ctrlKey && !event.altKey && !event.metaKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) {
+      input.focus();
+      return;
+    }
+    input.value = "";
+    send(text);
+    input.focus();
+  });
+  humanButton.addEventListener("click", function () {
+    send(HANDOFF_TEXT);
+  });
+  window.addEventListener("pagehide", function () {
+    if (state.abort) state.abort.abort();
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted || typeof AbortController !== "function") return;
+    state.abort = new AbortController(); // back from the back/forward cache: resume polling
+    poll();
+  });
+
+  function start() {
+    loadStylesheet();
+    document.body.appendChild(root);
+    restore();
+    showNotice();
+    poll();
+  }
+
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();

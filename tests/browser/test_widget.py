@@ -1,0 +1,148 @@
+"""The chat widget in a real browser: keyboard use, the AI disclosure, hand-off, staff replies by long
+poll, text-only rendering and a reload that keeps the conversation."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from safedesk.domain import Role
+from safedesk.storage import repository as repo
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "What are your opening hours?"
+HOURS = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+
+
+def conversation_id(page: Any) -> str:
+    stored = page.evaluate("() => window.sessionStorage.getItem('safedesk.widget.v1')")
+    return json.loads(stored)["id"]
+
+
+def staff_reply(desk: Any, cid: str, text: str, author: str = "Kari") -> None:
+    with desk.db.session() as session:
+        repo.add_message(session, cid, Role.STAFF, text, status="delivered", author=author)
+
+
+def open_with_keyboard(page: Any, base_url: str) -> Any:
+    page.goto(base_url + "/")
+    launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("dialog", name="Customer service chat")).to_be_visible()
+    expect(page.get_by_label("Your message")).to_be_focused()
+    return launcher
+
+
+def test_keyboard_chat_answers_hours_with_disclosure_then_hands_off(page: Any, base_url: str, live_desk: Any) -> None:
+    disclosure = live_desk.config.disclosure_text()
+    launcher = open_with_keyboard(page, base_url)
+    log = page.get_by_role("log", name="Conversation")
+    expect(log).to_have_attribute("aria-live", "polite")
+    expect(page.locator(".sd-notice")).to_have_text(disclosure)  # shown before the customer types
+
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    expect(log.locator(".sd-from-customer .sd-text")).to_have_text([QUESTION])
+    answer = log.locator(".sd-from-assistant").first
+    expect(answer).to_contain_text(disclosure, timeout=15_000)
+    expect(answer.locator(".sd-text")).to_have_text(HOURS)
+    expect(answer.locator(".sd-who")).to_have_text("AI assistant")
+    expect(page.get_by_label("Your message")).to_have_value("")
+    expect(page.get_by_label("Your message")).to_be_focused()
+
+    page.get_by_role("button", name="Talk to a person").click()
+    expect(log.locator(".sd-from-customer .sd-text")).to_have_text([QUESTION, "I'd like to talk to a person"])
+    handoff = log.locator(".sd-from-assistant").nth(1)
+    expect(handoff).to_contain_text("member of our team", timeout=15_000)
+
+    # A staff reply reaches the open widget through the long poll within two seconds.
+    started = time.monotonic()
+    staff_reply(live_desk, conversation_id(page), "Hi, this is Kari. How can I help?")
+    staff = log.locator(".sd-from-staff")
+    expect(staff).to_be_visible(timeout=2_000)
+    latency = time.monotonic() - started
+    expect(staff.locator(".sd-who")).to_have_text("Kari (staff)")
+    expect(staff.locator(".sd-text")).to_have_text("Hi, this is Kari. How can I help?")
+    print(f"staff reply shown after {latency * 1000:.0f} ms")
+
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert page.js_errors == []
+
+
+def test_messages_render_as_text_and_survive_a_reload(page: Any, base_url: str, live_desk: Any) -> None:
+    open_with_keyboard(page, base_url)
+    markup = '<img src="x" id="pwned" onerror="window.pwned=1"><b>bold</b>'
+    page.get_by_label("Your message").fill(markup)
+    page.get_by_role("button", name="Send").click()
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-assistant")).to_have_count(1, timeout=15_000)
+    staff_reply(live_desk, conversation_id(page), markup, author="<i>Ola</i>")
+    expect(log.locator(".sd-from-staff .sd-text")).to_have_text(markup, timeout=5_000)
+    expect(log.locator(".sd-from-staff .sd-who")).to_have_text("<i>Ola</i> (staff)")
+    expect(log.locator(".sd-from-customer .sd-text")).to_have_text([markup])
+    assert page.locator("#pwned, .sd-log img, .sd-log b, .sd-log i").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+
+    cid = conversation_id(page)
+    page.reload()
+    assert conversation_id(page) == cid
+    page.get_by_role("button", name="Chat with us").click()
+    expect(log.locator(".sd-msg")).to_have_count(3)  # customer, assistant, staff: restored for this tab
+    assert page.js_errors == []
+
+
+def test_rate_limited_send_keeps_the_text(page: Any, base_url: str) -> None:
+    """When the desk refuses a message (429), the widget says so and gives the text back."""
+    open_with_keyboard(page, base_url)
+    page.route(
+        "**/api/v1/conversations/*/messages",
+        lambda route: (
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "7", "Content-Type": "application/json"},
+                body='{"detail": "Too many requests"}',
+            )
+            if route.request.method == "POST"
+            else route.fallback()
+        ),
+    )
+    page.get_by_label("Your message").fill("Hello?")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("7 seconds")
+    expect(page.get_by_label("Your message")).to_have_value("Hello?")
+    expect(page.locator(".sd-from-customer .sd-failed")).to_have_text("Not sent")
+
+
+def test_network_failure_is_retried_once_with_the_same_key(page: Any, base_url: str) -> None:
+    open_with_keyboard(page, base_url)
+    keys: list[str] = []
+
+    def flaky(route: Any) -> None:
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        keys.append(json.loads(route.request.post_data)["idempotency_key"])
+        if len(keys) == 1:
+            route.abort("connectionreset")  # the first attempt is lost on the way
+        else:
+            route.fallback()
+
+    page.route("**/api/v1/conversations/*/messages", flaky)
+    page.get_by_label("Your message").fill(QUESTION)
+    page.keyboard.press("Enter")
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-assistant")).to_have_count(1, timeout=15_000)
+    assert len(keys) == 2 and keys[0] == keys[1]
+    expect(log.locator(".sd-failed")).to_have_count(0)

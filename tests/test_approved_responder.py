@@ -1,0 +1,212 @@
+"""The approved-answer responder: verbatim sentences from public chunks, or an honest "I don't know"."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import safedesk
+from safedesk.domain import Access, KnowledgeChunk, ResponderRequest, RetrievedChunk
+from safedesk.knowledge import KnowledgeBase, default_embedder
+from safedesk.knowledge.text import strip_markdown
+from safedesk.responders.approved import ApprovedAnswerResponder
+from safedesk.responders.base import NOT_SURE_TEXT, Responder
+
+DEMO_KNOWLEDGE = Path(safedesk.__file__).parent / "demo" / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return KnowledgeBase.load(DEMO_KNOWLEDGE, tmp_path_factory.mktemp("cache"), embedder=default_embedder())
+
+
+@pytest.fixture(scope="module")
+def responder() -> ApprovedAnswerResponder:
+    return ApprovedAnswerResponder(embedder=default_embedder())
+
+
+def ask(kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str, k: int = 3):
+    hits = tuple(kb.retriever.search(question, k=k))
+    request = ResponderRequest(text=question, history=(), chunks=hits, business_name="Nordlys Outdoor")
+    return responder.respond(request), hits
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def assert_verbatim(reply: str, chunks: tuple[RetrievedChunk, ...]) -> None:
+    """Every sentence of the reply (except the source line) occurs in the text of a given chunk."""
+    source_text = " \n ".join(_normalise(strip_markdown(line)) for h in chunks for line in h.chunk.text.splitlines())
+    lines = reply.splitlines()
+    assert re.fullmatch(r"\(Sources?: .+\)", lines[-1]), lines[-1]
+    for line in lines[:-1]:
+        for sentence in re.split(r"(?<=[.!?])\s+", line):
+            assert _normalise(sentence) in source_text, f"invented or altered: {sentence!r}"
+
+
+COVERED = [
+    # question, text the reply must contain, source title
+    ("How long does delivery take?", "2-4 business days", "Shipping"),
+    ("When will an order to Sweden arrive?", "3-5 business days", "Shipping"),
+    ("What are your opening hours?", "Monday to Friday: 10:00-19:00", "Opening hours and contact"),
+    ("When is the shop open on Saturday?", "Saturday: 10:00-17:00", "Opening hours and contact"),
+    ("What is your return policy?", "30 days", "Returns and refunds"),
+    ("How do I return an item?", "Print the return label", "Returns and refunds"),
+    ("Which payment methods do you accept?", "Vipps (Norway only)", "Payment"),
+    ("Is Klarna invoice free?", "free if you pay within 14 days", "Payment"),
+    ("What does shipping cost?", "79 NOK", "Shipping"),
+    ("Do you sell gift cards?", "Gift cards are available", "Frequently asked questions"),
+    ("How much does it cost to rent a tent?", "250 NOK per weekend", "Frequently asked questions"),
+    ("How do I wash my rain jacket?", "30-40 degrees", "Product care"),
+    ("What chest size is a medium?", "M | 94-100", "Size guide"),
+]
+
+
+@pytest.mark.parametrize(("question", "must_contain", "title"), COVERED)
+def test_covered_questions_are_answered_from_the_right_page(
+    kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str, must_contain: str, title: str
+) -> None:
+    draft, hits = ask(kb, responder, question)
+    assert draft.confident, question
+    assert must_contain in draft.text
+    assert title in draft.sources
+    assert draft.responder == "approved"
+    assert draft.text.splitlines()[-1] in (f"(Source: {title})", f"(Sources: {'; '.join(draft.sources)})")
+    assert_verbatim(draft.text, hits)
+
+
+UNCOVERED = [
+    "Do you sell helicopters?",
+    "What is the capital of Peru?",
+    "How do I bake sourdough bread?",
+    "Who won the football match yesterday?",
+    "Can I bring my dog into the shop?",
+    "Write me a poem about the sea.",
+]
+
+
+@pytest.mark.parametrize("question", UNCOVERED)
+def test_uncovered_questions_get_i_dont_know(
+    kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str
+) -> None:
+    draft, _ = ask(kb, responder, question)
+    assert not draft.confident
+    assert draft.text == NOT_SURE_TEXT
+    assert draft.sources == ()
+    assert "not sure" in draft.text and "staff" in draft.text  # says it does not know, offers a person
+
+
+VARIED = [
+    "how fast do you deliver to oslo",
+    "Can I collect my order at your store in Bergen?",
+    "Are there import fees for EU orders?",
+    "Do I need the original packaging to return something?",
+    "can I return socks",
+    "Is there parking near the shop?",
+    "Are you open at Easter?",
+    "Do you accept MobilePay?",
+    "Does Klarna do a credit check?",
+    "Another shop sells this tent cheaper, will you match it?",
+    "How often do you send newsletters?",
+    "Can I use fabric softener on my shell jacket?",
+    "My tent got mouldy, how do I avoid that?",
+    "I'm between two sizes, which should I choose?",
+    "Someone asked for my card PIN by email, is that you?",
+]
+
+
+@pytest.mark.parametrize("question", VARIED + [q for q, _, _ in COVERED])
+def test_replies_are_verbatim_and_free_of_markdown(
+    kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str
+) -> None:
+    draft, hits = ask(kb, responder, question)
+    if not draft.confident:
+        pytest.skip("not answered")
+    assert_verbatim(draft.text, hits)
+    assert "**" not in draft.text and "#" not in draft.text and "](" not in draft.text
+    assert not any(line.lstrip().startswith(("- ", "* ")) for line in draft.text.splitlines())
+    body_lines = draft.text.splitlines()[:-1]
+    assert 1 <= sum(len(re.split(r"(?<=[.!?])\s+", line)) for line in body_lines if not line.endswith(":")) <= 8
+    assert set(draft.sources) <= {h.chunk.title for h in hits}
+    assert 1 <= len(draft.sources) <= 2
+
+
+def _hit(text: str, score: float, *, title: str = "Page", heading: str = "Section", cid: str = "c1") -> RetrievedChunk:
+    return RetrievedChunk(KnowledgeChunk(cid, title, heading, text, f"{title.lower()}.md", Access.PUBLIC), score)
+
+
+def _request(question: str, *hits: RetrievedChunk) -> ResponderRequest:
+    return ResponderRequest(text=question, history=(), chunks=hits, business_name="Shop")
+
+
+@pytest.mark.parametrize("embedder", [None, "default"])
+def test_markdown_is_stripped_from_quoted_sentences(embedder: str | None) -> None:
+    responder = ApprovedAnswerResponder(embedder=default_embedder() if embedder else None)
+    hit = _hit(
+        "## Delivery\n\n**Delivery** in Norway takes *2-4* business days. See [our page](https://x.example/s).\n\n"
+        "- Sweden: `3-5` days\n- Denmark: 3-5 days",
+        0.9,
+        title="Shipping",
+    )
+    draft = responder.respond(_request("How long does delivery in Norway take?", hit))
+    assert draft.confident
+    assert "Delivery in Norway takes 2-4 business days." in draft.text
+    for marker in ("**", "##", "`", "](", "- "):
+        assert marker not in draft.text
+
+
+def test_no_chunks_low_scores_or_empty_question_mean_not_sure() -> None:
+    responder = ApprovedAnswerResponder()
+    hit = _hit("Delivery in Norway takes 2-4 business days.", 0.2)
+    assert not responder.respond(_request("How long does delivery take?")).confident
+    assert not responder.respond(_request("How long does delivery take?", hit)).confident
+    assert not responder.respond(_request("   ", _hit("Delivery takes 2 days.", 0.9))).confident
+    strict = ApprovedAnswerResponder(min_confidence=0.95)
+    assert not strict.respond(_request("How long does delivery take?", _hit("Delivery takes 2 days.", 0.9))).confident
+    with pytest.raises(ValueError, match="min_confidence"):
+        ApprovedAnswerResponder(min_confidence=1.5)
+
+
+def test_a_yes_that_answers_another_question_is_dropped() -> None:
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    gift = _hit("Yes. Gift cards are available from 200 NOK to 5,000 NOK.", 0.9, heading="Do you sell gift cards?")
+    same = responder.respond(_request("Do you sell gift cards?", gift))
+    assert same.text.startswith("Yes. Gift cards")
+    other = responder.respond(_request("Do you sell groceries?", gift))
+    assert other.text.startswith("Gift cards are available")
+
+
+def test_short_lists_are_quoted_whole_with_their_lead_in() -> None:
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    hit = _hit(
+        "The shop is open:\n\n- Monday to Friday: 10:00-19:00\n- Saturday: 10:00-17:00\n- Sunday: closed",
+        0.9,
+        title="Opening hours",
+        heading="Shop opening hours",
+    )
+    draft = responder.respond(_request("Are you open on Saturday?", hit))
+    assert draft.text.splitlines() == [
+        "The shop is open:",
+        "Monday to Friday: 10:00-19:00",
+        "Saturday: 10:00-17:00",
+        "Sunday: closed",
+        "(Source: Opening hours)",
+    ]
+
+
+def test_max_sources_limits_the_pages_quoted() -> None:
+    hits = (
+        _hit("Delivery in Norway takes 2-4 business days.", 0.8, title="Shipping", cid="a"),
+        _hit("Deliveries in Norway take 2-4 business days by post.", 0.79, title="FAQ", cid="b"),
+    )
+    one = ApprovedAnswerResponder(max_sources=1, embedder=default_embedder())
+    assert len(one.respond(_request("How long does delivery in Norway take?", *hits)).sources) == 1
+
+
+def test_it_is_a_responder() -> None:
+    responder = ApprovedAnswerResponder()
+    assert isinstance(responder, Responder)
+    assert responder.name == "approved"

@@ -1,0 +1,88 @@
+"""The CLI: documented commands exist, user errors exit 2, the audit verifier names a tampered row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = str(Path(sys.executable).with_name("safedesk"))
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["init"],
+        ["serve"],
+        ["chat"],
+        ["turn"],
+        ["scan"],
+        ["kb", "list"],
+        ["kb", "ingest"],
+        ["audit", "verify"],
+        ["audit", "export"],
+        ["bench", "turn"],
+        ["bench", "guards"],
+        ["bench", "inbox"],
+        ["users", "add"],
+        ["users", "list"],
+        ["users", "disable"],
+        ["users", "reset-password"],
+    ],
+)
+def test_every_documented_command_has_help(command: list[str]) -> None:
+    proc = run(*command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage" in proc.stdout
+
+
+def test_missing_project_is_a_clean_user_error(tmp_path: Path) -> None:
+    proc = run("turn", "--project", str(tmp_path / "nope"), stdin='{"conversation":"a","text":"hi"}\n')
+    assert proc.returncode == 2
+    assert "not a SafeDesk business directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_invalid_config_names_key(tmp_path: Path) -> None:
+    (tmp_path / "safedesk.yaml").write_text("business:\n  name: X\n  timezone: Nowhere/Land\n")
+    proc = run("turn", "--project", str(tmp_path), stdin="")
+    assert proc.returncode == 2 and "business.timezone (line 3)" in proc.stderr
+
+
+def test_turn_reports_bad_lines_in_place_and_exits_2(demo_dir: Path, tmp_path: Path) -> None:
+    project = tmp_path / "d"
+    shutil.copytree(demo_dir, project)
+    stdin = '{"conversation":"a","text":"What are your opening hours?"}\nnot json\n{"conversation":"a"}\n'
+    proc = run("turn", "--project", str(project), stdin=stdin)
+    assert proc.returncode == 2
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(lines) == 3
+    assert lines[0]["lane"] == "answer" and "error" in lines[1] and "text" in lines[2]["error"]
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    assert run("init", str(tmp_path / "shop")).returncode == 0
+    proc = run("init", str(tmp_path / "shop"))
+    assert proc.returncode == 2 and "--force" in proc.stderr
+
+
+def test_audit_verify_names_the_tampered_event(demo_dir: Path, tmp_path: Path) -> None:
+    project = tmp_path / "d"
+    shutil.copytree(demo_dir, project)
+    run("turn", "--project", str(project), stdin='{"conversation":"a","text":"Do you ship to Sweden?"}\n')
+    ok = run("audit", "verify", "--project", str(project))
+    assert ok.returncode == 0 and "ok" in ok.stdout
+    with sqlite3.connect(project / "data" / "safedesk.db") as conn:
+        conn.execute('UPDATE audit_events SET data = \'{"lane":"answer"}\' WHERE id = 2')
+    broken = run("audit", "verify", "--project", str(project))
+    assert broken.returncode == 1
+    assert "event 2" in broken.stdout

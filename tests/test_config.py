@@ -1,0 +1,73 @@
+"""safedesk.yaml validation: defaults in one place, clear errors that name the key and its line."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from safedesk.config import DEFAULT_LANES, DeskConfig, PolicyConfig, load_config
+from safedesk.domain import Lane, Topic
+from safedesk.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "safedesk.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_config_gets_safe_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "business:\n  name: Test Shop\n"))
+    assert config.business.name == "Test Shop"
+    assert config.policy.lane_for(Topic.REFUND) is Lane.HUMAN
+    assert config.policy.lane_for(Topic.ACCOUNT_ACCESS) is Lane.VERIFY
+    assert "Test Shop" in config.disclosure_text()
+    assert [g.type for g in config.guards.inbound] == ["pii", "injection", "router"]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "line"),
+    [
+        ("business:\n  name: Shop\n  timezone: Mars/Olympus\n", "business.timezone", 3),
+        ("business:\n  name: Shop\n  hours:\n    mon: '9-5'\n", "business.hours", 3),
+        ("business:\n  name: Shop\nresponder:\n  kind: magic\n", "responder.kind", 4),
+        ("business:\n  name: Shop\nunknown_key: 1\n", "unknown_key", 3),
+        ("business:\n  name: Shop\npolicy:\n  lanes:\n    refund: answer\n", "policy.lanes", 4),
+        ("business:\n  name: Shop\npolicy:\n  lanes:\n    probing_or_attack: answer\n", "policy.lanes", 4),
+        ("business: {}\n", "business.name", 1),
+    ],
+)
+def test_invalid_settings_name_key_and_line(tmp_path: Path, yaml_text: str, key: str, line: int) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, yaml_text))
+    message = str(err.value)
+    assert key in message
+    assert f"line {line}" in message
+
+
+def test_broken_yaml_names_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="line 2"):
+        load_config(write(tmp_path, "business:\n\tname: Shop\n"))
+
+
+def test_business_may_tighten_but_not_loosen_lanes() -> None:
+    tightened = PolicyConfig(lanes={Topic.GENERAL_INFO: Lane.HUMAN})
+    assert tightened.lane_for(Topic.GENERAL_INFO) is Lane.HUMAN
+    assert tightened.lane_for(Topic.ORDER_STATUS) is DEFAULT_LANES[Topic.ORDER_STATUS]
+    with pytest.raises(ValueError, match="account_access"):
+        PolicyConfig(lanes={Topic.ACCOUNT_ACCESS: Lane.ANSWER})
+
+
+@pytest.mark.parametrize(
+    ("iso", "open_"),
+    [
+        ("2026-11-23T10:00:00+01:00", True),  # Monday 10:00 Oslo
+        ("2026-11-23T08:59:00+01:00", False),
+        ("2026-11-23T17:00:00+01:00", False),
+        ("2026-11-29T12:00:00+01:00", False),  # Sunday
+    ],
+)
+def test_opening_hours(iso: str, open_: bool) -> None:
+    config = DeskConfig.model_validate({"business": {"name": "S", "timezone": "Europe/Oslo"}})
+    assert config.business.is_open(datetime.fromisoformat(iso).astimezone(UTC)) is open_
+    assert "Mon-Fri 09:00-17:00" in config.business.hours_sentence()

@@ -1,0 +1,539 @@
+"""Knowledge ingest (labels, formats, chunking), embeddings and their cache, KnowledgeBase, demo shop."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import safedesk
+from safedesk.config import load_config
+from safedesk.domain import Access
+from safedesk.errors import ConfigError
+from safedesk.knowledge import KnowledgeBase, load_knowledge
+from safedesk.knowledge.embeddings import (
+    EMBEDDING_DIM,
+    VOCAB_PATH,
+    VOCAB_SHA256,
+    Embedder,
+    default_embedder,
+    embed_cached,
+    file_sha256,
+)
+from safedesk.knowledge.ingest import MAX_CHUNK_CHARS, chunk_id_for
+
+DEMO = Path(safedesk.__file__).parent / "demo"
+
+
+def write(root: Path, name: str, text: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make_pdf(pages: list[str], title: str | None = None) -> bytes:
+    """A minimal text PDF (Type1 Helvetica), one line of text per input line."""
+
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    page_ids = [4 + 2 * i for i in range(len(pages))]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for page_id, text in zip(page_ids, pages, strict=True):
+        ops = "BT /F1 11 Tf 14 TL 72 740 Td " + " T* ".join(f"({esc(x)}) Tj" for x in text.split("\n")) + " ET"
+        stream = ops.encode("latin-1")
+        objs.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            + f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
+        )
+        objs.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
+    info = ""
+    if title:
+        objs.append(f"<< /Title ({esc(title)}) >>".encode())
+        info = f" /Info {len(objs)} 0 R"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+# --- access labels -----------------------------------------------------------------------------
+
+BODY = "# Page\n\nSome text about the shop.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("---\naccess: public\n---\n" + BODY, Access.PUBLIC),
+        ("---\naccess: internal\n---\n" + BODY, Access.INTERNAL),
+        ("---\naccess: restricted\n---\n" + BODY, Access.RESTRICTED),
+        ("---\naccess: Public \n---\n" + BODY, Access.PUBLIC),  # case and spaces forgiven
+        (BODY, Access.INTERNAL),  # no front matter: internal, safe by default
+        ("---\ntitle: Page\n---\n" + BODY, Access.INTERNAL),  # front matter without a label
+        ("---\n---\n" + BODY, Access.INTERNAL),  # empty front matter
+        ("---\naccess:\n---\n" + BODY, Access.INTERNAL),  # empty label
+    ],
+)
+def test_markdown_access_labels(tmp_path: Path, text: str, expected: Access) -> None:
+    write(tmp_path, "page.md", text)
+    chunks = load_knowledge(tmp_path)
+    assert chunks
+    assert {c.access for c in chunks} == {expected}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\naccess: secret\n---\n" + BODY, "invalid access label 'secret'"),
+        ("---\naccess: publik\n---\n" + BODY, "invalid access label"),
+        ("---\naccess: [public]\n---\n" + BODY, "invalid access label"),
+        ("---\naccess: true\n---\n" + BODY, "invalid access label"),
+        ("---\naccess: 1\n---\n" + BODY, "invalid access label"),
+        ("---\naccess: [public\n---\n" + BODY, "broken front matter"),
+        ("---\naccess: public\n" + BODY, "no closing '---'"),
+        ("---\n- public\n---\n" + BODY, "must be a mapping"),
+        ("---\ntitle: [a, b]\naccess: public\n---\n" + BODY, "'title' must be text"),
+    ],
+)
+def test_bad_front_matter_is_a_config_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, "sub/bad-page.md", text)
+    write(tmp_path, "good.md", "---\naccess: public\n---\n" + BODY)
+    with pytest.raises(ConfigError) as info:
+        load_knowledge(tmp_path)
+    assert "sub/bad-page.md" in str(info.value)
+    assert message in str(info.value)
+
+
+def test_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path, "latin.md", "---\naccess: public\n---\nK\xf8benhavn\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin\.md: not UTF-8"):
+        load_knowledge(tmp_path)
+
+
+# --- Markdown chunking ---------------------------------------------------------------------------
+
+MARKDOWN = """---
+title: Shipping
+access: public
+---
+
+Intro text before any heading.
+
+# Shipping and delivery
+
+We ship **fast** with [Posten](https://example.com/posten) and `Bring`.
+
+## Delivery times
+
+Delivery in Norway takes 2-4 business days.
+Remote areas take longer.
+
+- Sweden: 3-5 days
+- Other EU countries: 3-7 days
+  - nested item
+
+## Empty section
+
+### Prices
+
+| Country | Price |
+|---|---|
+| Norway | 79 NOK |
+
+#### Small print
+
+Prices include VAT.
+"""
+
+
+def test_markdown_chunks_by_heading_with_provenance(tmp_path: Path) -> None:
+    write(tmp_path, "info/shipping.md", MARKDOWN)
+    chunks = load_knowledge(tmp_path)
+    assert [c.heading for c in chunks] == ["", "Shipping and delivery", "Delivery times", "Prices"]
+    for chunk in chunks:
+        assert chunk.title == "Shipping"
+        assert chunk.source == "info/shipping.md"
+        assert chunk.access is Access.PUBLIC
+        assert chunk.text.strip()
+    by_heading = {c.heading: c.text for c in chunks}
+    assert by_heading[""] == "Intro text before any heading."
+    # Inline markup is gone, link text kept, URL dropped.
+    assert by_heading["Shipping and delivery"] == "We ship fast with Posten and Bring."
+    # Soft line breaks join a paragraph; list items keep their own lines.
+    assert by_heading["Delivery times"] == (
+        "Delivery in Norway takes 2-4 business days. Remote areas take longer.\n\n"
+        "- Sweden: 3-5 days\n- Other EU countries: 3-7 days\n  - nested item"
+    )
+    # Tables become rows; h4 and below stay inside their h3 section.
+    assert by_heading["Prices"] == "Country | Price\nNorway | 79 NOK\n\nSmall print\n\nPrices include VAT."
+
+
+def test_title_falls_back_to_first_h1_then_file_name(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", "---\naccess: public\n---\n# From Heading\n\ntext\n")
+    write(tmp_path, "opening-hours.md", "---\naccess: public\n---\nJust text.\n")
+    titles = {c.source: c.title for c in load_knowledge(tmp_path)}
+    assert titles == {"a.md": "From Heading", "opening-hours.md": "Opening hours"}
+
+
+def test_chunk_ids_are_stable_and_unique(tmp_path: Path) -> None:
+    write(tmp_path, "shipping.md", MARKDOWN + "\n## Delivery times\n\nA second section with the same heading.\n")
+    first = load_knowledge(tmp_path)
+    second = load_knowledge(tmp_path)
+    assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
+    assert len({c.chunk_id for c in first}) == len(first)
+    assert first[0].chunk_id == chunk_id_for("shipping.md", "", 0)
+
+
+def test_long_sections_are_split_by_paragraph(tmp_path: Path) -> None:
+    paragraphs = [f"Paragraph {i} " + "about tents and tarps. " * 12 for i in range(10)]
+    one_huge_paragraph = "Run on sentence about kayaks. " * 80
+    write(
+        tmp_path,
+        "long.md",
+        "---\naccess: public\n---\n## Long\n\n" + "\n\n".join(paragraphs) + "\n\n## Huge\n\n" + one_huge_paragraph,
+    )
+    chunks = load_knowledge(tmp_path)
+    long_chunks = [c for c in chunks if c.heading == "Long"]
+    huge_chunks = [c for c in chunks if c.heading == "Huge"]
+    assert len(long_chunks) > 1 and len(huge_chunks) > 1
+    for chunk in chunks:
+        assert len(chunk.text) <= MAX_CHUNK_CHARS
+    joined = "\n\n".join(c.text for c in long_chunks)
+    for paragraph in paragraphs:
+        assert paragraph.strip() in joined  # nothing lost, no paragraph cut in two
+    assert " ".join(c.text for c in huge_chunks).split() == one_huge_paragraph.split()
+
+
+def test_unsupported_hidden_and_missing(tmp_path: Path) -> None:
+    write(tmp_path, "notes.txt", "not knowledge")
+    write(tmp_path, "data.yaml", "access: public")
+    write(tmp_path, ".hidden.md", "---\naccess: public\n---\nsecret draft")
+    write(tmp_path, ".git/info.md", "---\naccess: public\n---\nrepo stuff")
+    write(tmp_path, "empty.md", "---\naccess: public\n---\n# Only a heading\n")
+    assert load_knowledge(tmp_path) == []
+    assert load_knowledge(tmp_path / "does-not-exist") == []
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+HTML = """<!doctype html><html><head><meta name="access" content="{access}"><title>Size guide</title>
+<style>.x {{ color: red }}</style></head><body>
+<nav>Home / Shop</nav>
+<h1>Size guide</h1><p>Our clothing follows <b>European</b> sizes.</p>
+<div>Loose text in a div.</div>
+<h2>Jackets</h2><p>Measure your chest.</p>
+<table><tr><th>Size</th><th>Chest</th></tr><tr><td>M</td><td>94-100</td></tr></table>
+<ul><li>Try before you buy</li><li>Wear your socks</li></ul>
+<h3>Kids</h3><p>Kids sizes by height.</p>
+<h4>Note</h4><p>Small print.</p>
+<script>var secret = "not content";</script>
+</body></html>"""
+
+
+def test_html_labels_title_and_headings(tmp_path: Path) -> None:
+    write(tmp_path, "size.html", HTML.format(access="public"))
+    chunks = load_knowledge(tmp_path)
+    assert [c.heading for c in chunks] == ["Size guide", "Jackets", "Kids"]
+    assert {c.title for c in chunks} == {"Size guide"}
+    assert {c.access for c in chunks} == {Access.PUBLIC}
+    text = {c.heading: c.text for c in chunks}
+    assert text["Size guide"] == "Our clothing follows European sizes.\n\nLoose text in a div."
+    assert (
+        text["Jackets"] == "Measure your chest.\n\nSize | Chest\nM | 94-100\n\n- Try before you buy\n- Wear your socks"
+    )
+    assert text["Kids"] == "Kids sizes by height.\n\nNote\n\nSmall print."
+    everything = " ".join(c.text for c in chunks)
+    assert "secret" not in everything and "color" not in everything and "Home / Shop" not in everything
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ('<meta name="access" content="public">', Access.PUBLIC),
+        ('<meta name="ACCESS" content="restricted">', Access.RESTRICTED),
+        ("", Access.INTERNAL),
+        ('<meta name="description" content="public">', Access.INTERNAL),
+    ],
+)
+def test_html_access_labels(tmp_path: Path, head: str, expected: Access) -> None:
+    write(tmp_path, "page.htm", f"<html><head>{head}</head><body><h1>T</h1><p>Body text.</p></body></html>")
+    chunks = load_knowledge(tmp_path)
+    assert {c.access for c in chunks} == {expected}
+    assert chunks[0].title == "T"
+
+
+@pytest.mark.parametrize("head", ['<meta name="access" content="everyone">', '<meta name="access">'])
+def test_html_bad_label_is_a_config_error(tmp_path: Path, head: str) -> None:
+    write(tmp_path, "page.html", f"<html><head>{head}</head><body><p>x</p></body></html>")
+    with pytest.raises(ConfigError, match=r"page\.html"):
+        load_knowledge(tmp_path)
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def test_pdf_with_sidecar_label(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "warranty.pdf",
+        make_pdf(
+            [
+                "Warranty terms\nAll tents have a five year warranty against\nmanufacturing faults.",
+                "Send photos of the fault (and your order number) to customer service.",
+            ],
+            title="Warranty",
+        ),
+    )
+    write(tmp_path, "warranty.pdf.yaml", "access: public\n")
+    chunks = load_knowledge(tmp_path)
+    assert [c.heading for c in chunks] == ["Page 1", "Page 2"]
+    assert {c.access for c in chunks} == {Access.PUBLIC}
+    assert {c.title for c in chunks} == {"Warranty"}
+    assert {c.source for c in chunks} == {"warranty.pdf"}
+    assert "five year warranty against manufacturing faults." in chunks[0].text  # visual lines re-joined
+    assert "(and your order number)" in chunks[1].text
+
+
+def test_pdf_sidecar_title_wins_and_missing_sidecar_is_internal(tmp_path: Path) -> None:
+    write(tmp_path, "a.pdf", make_pdf(["Alpha text."], title="Meta title"))
+    write(tmp_path, "a.pdf.yaml", "access: public\ntitle: Sidecar title\n")
+    write(tmp_path, "b.pdf", make_pdf(["Bravo text."]))
+    chunks = {c.source: c for c in load_knowledge(tmp_path)}
+    assert chunks["a.pdf"].title == "Sidecar title"
+    assert chunks["b.pdf"].access is Access.INTERNAL
+    assert chunks["b.pdf"].title == "B"
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "pdf", "match"),
+    [
+        ("access: open\n", None, r"a\.pdf: invalid access label"),
+        ("access: [public\n", None, r"a\.pdf\.yaml: broken YAML"),
+        ("- public\n", None, r"a\.pdf\.yaml: must be a mapping"),
+        ("access: public\n", b"%PDF-1.4 this is not really a pdf", r"a\.pdf: cannot read PDF"),
+    ],
+)
+def test_pdf_errors_name_the_file(tmp_path: Path, sidecar: str, pdf: bytes | None, match: str) -> None:
+    write(tmp_path, "a.pdf", pdf if pdf is not None else make_pdf(["Alpha text."]))
+    write(tmp_path, "a.pdf.yaml", sidecar)
+    with pytest.raises(ConfigError, match=match):
+        load_knowledge(tmp_path)
+
+
+# --- KnowledgeBase ---------------------------------------------------------------------------------
+
+
+def _bump_mtime(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+
+
+def test_knowledge_base_splits_public_from_protected(tmp_path: Path) -> None:
+    write(tmp_path, "faq.md", "---\ntitle: FAQ\naccess: public\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    write(tmp_path, "prices.md", "---\ntitle: Costs\naccess: internal\n---\n## Cost\n\nCost price 100 NOK.\n")
+    write(tmp_path, "codes.md", "---\ntitle: Codes\naccess: restricted\n---\n## Alarm\n\nAlarm code 4482.\n")
+    kb = KnowledgeBase.load(tmp_path)
+    assert len(kb.chunks) == 3
+    assert [c.title for c in kb.retriever.chunks] == ["FAQ"]
+    assert {c.title for c in kb.protected_chunks} == {"Costs", "Codes"}
+    assert all(not c.is_public for c in kb.protected_chunks)
+    assert kb.public_titles() == ["FAQ"]
+
+
+def test_refresh_reingests_only_on_change(tmp_path: Path) -> None:
+    page = write(tmp_path, "faq.md", "---\ntitle: FAQ\naccess: public\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.refresh() is False
+
+    # Changing a label takes the page out of the index at once.
+    page.write_text("---\ntitle: FAQ\naccess: internal\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    _bump_mtime(page)
+    assert kb.refresh() is True
+    assert kb.retriever.chunks == ()
+    assert kb.retriever.search("gift cards") == []
+    assert kb.refresh() is False
+
+    write(tmp_path, "new.md", "---\ntitle: New\naccess: public\n---\n## Rentals\n\nWe rent kayaks.\n")
+    assert kb.refresh() is True
+    assert kb.public_titles() == ["New"]
+
+    (tmp_path / "new.md").unlink()
+    assert kb.refresh() is True
+    assert kb.public_titles() == []
+
+
+def test_refresh_with_a_broken_file_fails_closed_then_recovers(tmp_path: Path) -> None:
+    write(tmp_path, "faq.md", "---\ntitle: FAQ\naccess: public\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    write(tmp_path, "codes.md", "---\naccess: restricted\n---\n## Alarm\n\nAlarm code 4482.\n")
+    kb = KnowledgeBase.load(tmp_path)
+    protected = kb.protected_chunks
+    # The owner relabels the FAQ but mistypes the label: it must not stay public meanwhile.
+    write(tmp_path, "faq.md", "---\ntitle: FAQ\naccess: internl\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    _bump_mtime(tmp_path / "faq.md")
+    with pytest.raises(ConfigError, match=r"faq\.md"):
+        kb.refresh()
+    assert kb.last_error and "faq.md" in kb.last_error
+    assert kb.public_titles() == [] and kb.retriever.search("gift cards") == []
+    assert kb.protected_chunks == protected  # the leakage guard keeps its reference text
+    assert kb.refresh() is False  # raised once; the desk keeps running, answering nothing from knowledge
+    write(tmp_path, "faq.md", "---\ntitle: FAQ\naccess: public\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    _bump_mtime(tmp_path / "faq.md")
+    assert kb.refresh() is True
+    assert kb.last_error is None
+    assert kb.public_titles() == ["FAQ"]
+
+
+# --- embeddings ------------------------------------------------------------------------------------
+
+
+def test_shipped_vocab_matches_pinned_digest() -> None:
+    assert file_sha256(VOCAB_PATH) == VOCAB_SHA256
+    assert (VOCAB_PATH.parent / "NOTICE.txt").read_text().count("Apache License") == 1
+
+
+def test_embedder_vectors_are_normalised_and_meaningful() -> None:
+    embedder = default_embedder()
+    assert default_embedder() is embedder  # one model per process
+    vectors = embedder.embed(
+        [
+            "How long does delivery take?",
+            "Delivery in Norway takes 2-4 business days.",
+            "What is the capital of Peru?",
+            "",
+        ]
+    )
+    assert vectors.shape == (4, EMBEDDING_DIM) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+    assert np.array_equal(embedder.embed(["How long does delivery take?"])[0], vectors[0])  # memory cache
+    assert embedder.embed([]).shape == (0, EMBEDDING_DIM)
+
+
+def test_embedder_refuses_files_that_do_not_match_their_digest(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="refusing to load"):
+        Embedder(vocab_path=VOCAB_PATH, vocab_sha256="0" * 64)
+    tampered = write(tmp_path, "vocab.txt", VOCAB_PATH.read_text(encoding="utf-8") + "extra\n")
+    with pytest.raises(ConfigError, match="sha256"):
+        Embedder(vocab_path=tampered, vocab_sha256=VOCAB_SHA256)
+    fake_model = write(tmp_path, "model.onnx", b"not a model")
+    with pytest.raises(ConfigError, match="refusing to load"):
+        Embedder(model_path=fake_model, model_sha256="8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6")
+    with pytest.raises(ConfigError, match="not found"):
+        Embedder(model_path=tmp_path / "missing.onnx")
+
+
+def test_embedder_accepts_a_local_copy_with_its_digest(tmp_path: Path) -> None:
+    vocab = tmp_path / "my-vocab.txt"
+    shutil.copy(VOCAB_PATH, vocab)
+    embedder = Embedder(vocab_path=vocab, vocab_sha256=VOCAB_SHA256, memory_cache=0)
+    assert embedder.fingerprint == default_embedder().fingerprint
+    texts = ["tents", "Delivery in Norway takes 2-4 business days, longer to Svalbard and Finnmark."]
+    batched = embedder.embed(texts)
+    assert np.allclose(batched, default_embedder().embed(texts), atol=1e-5)
+    # Padding inside a batch does not change a text's vector.
+    assert np.allclose(batched[0], embedder.embed(texts[:1])[0], atol=1e-5)
+
+
+class CountingEmbedder:
+    fingerprint = "test-counting"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def embed(self, texts):
+        self.seen.extend(texts)
+        out = np.zeros((len(texts), 4), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i, len(text) % 4] = 1.0
+        return out
+
+
+def test_embedding_cache_reuses_vectors_and_never_pickles(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    first = embed_cached(embedder, ["a", "bb", "a"], tmp_path)
+    assert embedder.seen == ["a", "bb"]
+    cache_files = list(tmp_path.glob("embeddings-*.npz"))
+    assert len(cache_files) == 1
+    with np.load(cache_files[0], allow_pickle=False) as data:
+        assert data["vectors"].shape == (2, 4)
+    again = embed_cached(CountingEmbedder(), ["a", "bb", "a"], tmp_path)
+    assert np.array_equal(first, again)
+
+    other = CountingEmbedder()
+    embed_cached(other, ["bb", "ccc"], tmp_path)
+    assert other.seen == ["ccc"]
+
+    cache_files[0].write_bytes(b"garbage")
+    damaged = CountingEmbedder()
+    assert embed_cached(damaged, ["bb"], tmp_path).shape == (1, 4)
+    assert damaged.seen == ["bb"]
+
+
+def test_knowledge_base_cache_makes_reload_cheap(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    write(knowledge, "faq.md", "---\ntitle: FAQ\naccess: public\n---\n## Gift cards\n\nWe sell gift cards.\n")
+    write(knowledge, "secret.md", "---\naccess: restricted\n---\n## Alarm\n\nAlarm code 4482.\n")
+    first = CountingEmbedder()
+    KnowledgeBase.load(knowledge, tmp_path / "cache", embedder=first)
+    assert first.seen and not any("4482" in t for t in first.seen)
+    second = CountingEmbedder()
+    KnowledgeBase.load(knowledge, tmp_path / "cache", embedder=second)
+    assert second.seen == []
+
+
+# --- the demo business -----------------------------------------------------------------------------
+
+
+def test_demo_config_validates() -> None:
+    config = load_config(DEMO / "safedesk.yaml")
+    assert config.business.name == "Nordlys Outdoor"
+    assert config.business.timezone == "Europe/Oslo"
+    assert config.business.hours["sat"] != "closed"
+    assert config.business.contact_email
+    assert "NO" in config.business.regions
+
+
+def test_demo_knowledge_has_every_label() -> None:
+    chunks = load_knowledge(DEMO / "knowledge")
+    by_source: dict[str, set[Access]] = {}
+    for chunk in chunks:
+        by_source.setdefault(chunk.source, set()).add(chunk.access)
+    public = {s for s, a in by_source.items() if a == {Access.PUBLIC}}
+    assert {"faq.md", "shipping.md", "returns.md", "opening-hours.md", "payment.md", "size-guide.html"} <= public
+    assert by_source["supplier-prices.md"] == {Access.INTERNAL}
+    assert by_source["staff-handbook.md"] == {Access.INTERNAL}
+    assert by_source["winter-sale-plan.md"] == {Access.INTERNAL}  # no label at all
+    assert by_source["security-procedures.md"] == {Access.RESTRICTED}
+    for source in by_source:
+        assert sum(1 for c in chunks if c.source == source) >= 2, source  # several sections per page
+
+
+def test_demo_customers_are_fictional() -> None:
+    with open(DEMO / "customers.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6
+    assert list(rows[0]) == ["id", "name", "email", "phone", "order_id", "order_status", "delivery_date"]
+    for row in rows:
+        assert row["email"].endswith(("@example.com", "@example.org"))
+        assert row["phone"].startswith("+")
+    assert len({r["id"] for r in rows}) == len({r["order_id"] for r in rows}) == 6
