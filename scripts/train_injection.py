@@ -14,8 +14,9 @@ messages whole; long ones as overlapping ~2-sentence windows, labelled positive 
 injection sits) plus every decoded payload view (base64, hex, ROT13, ...).
 
 The operating point: the guard flags when 1 - (1 - rule) * (1 - sigmoid(logit + offset)) >= 0.5. The
-offset is the most permissive one that keeps false flags on dev at <= 1 % of Bitext customer messages
-and <= 1.5 % of all benign dev rows; recall on dev attacks decides between regularisation strengths.
+offset is the most permissive one that keeps false flags on dev at <= 0.5 % of Bitext customer messages
+and <= 1 % of all benign dev rows (Bitext, deepset, spikee's finance questions, BIPIA contexts, NotInject
+and the synthetic hard negatives together); dev recall decides between regularisation strengths.
 
 Out-of-distribution check: a second model is fitted without NotInject, without the synthetic
 data-probing family and without all synthetic Spanish rows, tuned the same way, and its recall on those
@@ -58,6 +59,7 @@ from safedesk.guards.injection import (
     InjectionGuard,
     InjectionModel,
     build_vectorizer,
+    model_view,
     windows,
 )
 
@@ -90,8 +92,8 @@ VECTORIZERS = [
 ]
 C_GRID = (1.0, 3.0, 10.0)
 THRESHOLD = 0.5
-MAX_FP_BITEXT = 0.01
-MAX_FP_BENIGN = 0.015
+MAX_FP_BITEXT = 0.005
+MAX_FP_BENIGN = 0.01
 MAX_NEG_WINDOWS = 12  # negative windows taken from one long benign text
 ATTRIBUTION = {
     "deepset": "deepset/prompt-injections via github.com/sinanw/llm-security-prompt-injection (MIT repo; HF card "
@@ -113,12 +115,12 @@ def training_rows(sample: Sample) -> list[tuple[str, int]]:
     """(text, label) rows for one sample, cut the way the guard cuts text at run time."""
     norm = normalize(sample.text)
     if sample.label and sample.category == "encoded_payload":
-        decoded = [v.text for v in norm.views[1:] if v.text]
-        return [(t[:2000], 1) for t in decoded] or [(norm.text, 1)]
+        decoded = [model_view(v.text[:2000], short=True) for v in norm.views[1:] if v.text]
+        return [(t, 1) for t in decoded] or [(model_view(norm.text, short=len(windows(norm.text)) == 1), 1)]
     main = norm.text
     spans = windows(main)
     if len(spans) == 1:
-        return [(main, sample.label)]
+        return [(model_view(main, short=True), sample.label)]
     if not sample.label:
         step = max(1, len(spans) // MAX_NEG_WINDOWS)
         return [(main[a:b], 0) for a, b in spans[::step]]

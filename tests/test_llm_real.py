@@ -82,8 +82,9 @@ ROUTINE = {
 
 
 def test_routine_questions_get_grounded_answers(real_llm_desk: tuple[Desk, list[dict]]) -> None:
-    """Each routine question gets a real answer; whatever the weak model invents, every number the
-    customer sees occurs in the shop's public pages (the model's answer or the approved fallback)."""
+    """Each routine question gets a real answer (the model's, or the approved one when the model's is
+    unsupported), or a hold when the model promised something; whatever the weak model invents,
+    every number the customer sees occurs in the shop's public pages."""
     desk, sent = real_llm_desk
     public_text = " ".join(c.text for c in desk.knowledge.retriever.chunks)
     public_numbers = set(re.findall(r"\d+(?:[.:,]\d+)?", public_text))
@@ -94,5 +95,8 @@ def test_routine_questions_get_grounded_answers(real_llm_desk: tuple[Desk, list[
         assert len(sent) == before + 1, "the model was asked"
         assert result.lane is Lane.ANSWER
         reply = result.reply.replace(disclosure, "")
-        assert expected in reply, (question, reply)
+        if result.held_for_review:  # the model promised something: held for a person, never sent
+            assert any(f.kind == "commitment" for f in result.findings)
+        else:
+            assert expected in reply, (question, reply)
         assert set(re.findall(r"\d+(?:[.:,]\d+)?", reply)) <= public_numbers, reply

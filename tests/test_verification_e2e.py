@@ -166,11 +166,6 @@ def test_change_email_lockout_then_verify_in_new_conversation(tmp_path: Path, sm
 # ---- 2. the same through the real turn pipeline ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the pipeline integration: TurnPipeline._process routes to verifier.should_handle/handle and "
-    "Desk.open passes verifier=build_verification_desk(project) (patch in the verification report)",
-)
 def test_pipeline_change_email_lockout_then_verify_in_new_conversation(
     fresh_demo_dir: Path, smtp: tuple[SmtpConfig, Inbox]
 ) -> None:

@@ -452,6 +452,7 @@ def test_staff_uploads_have_their_own_size_limit(client: TestClient, web_desk: A
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"ok": True}
+    assert client.head("/healthz").status_code == client.head("/").status_code == 200
 
 
 def test_openapi_schema(client: TestClient, web_desk: Any) -> None:

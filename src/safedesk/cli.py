@@ -242,6 +242,16 @@ def kb_ingest(project: ProjectOpt) -> None:
         desk.close()
 
 
+@kb_app.command("canaries")
+def kb_canaries(project: ProjectOpt) -> None:
+    """List the canary tokens planted in non-public knowledge and customer records."""
+    from safedesk.canaries import read_canaries
+    from safedesk.config import Project
+
+    for source, token in sorted(read_canaries(Project.load(project).data_dir).items()):
+        typer.echo(f"{token}  {source}")
+
+
 @audit_app.command("verify")
 def audit_verify(project: ProjectOpt) -> None:
     """Check the audit chain: exit 0 when it holds, 1 and the first broken event when not."""
@@ -296,6 +306,14 @@ def bench_guards(
     from safedesk.bench.guards import run_guard_bench
 
     typer.echo(run_guard_bench(limit=limit))
+
+
+@bench_app.command("outbound")
+def bench_outbound() -> None:
+    """Leak/commitment/grounding detection on the hostile-output corpus, false holds, latency."""
+    from safedesk.bench.outbound import run_outbound_bench
+
+    typer.echo(run_outbound_bench())
 
 
 @bench_app.command("inbox")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from safedesk.canaries import all_tokens, load_or_create_canaries
 from safedesk.config import DeskConfig, GuardSpec, Project
 from safedesk.domain import Stage
 from safedesk.errors import ConfigError
@@ -85,7 +86,12 @@ class Desk:
             Vault.create_key(vault_key)
         vault = Vault(vault_key)
         db = Database(project.database_url)
-        knowledge = KnowledgeBase.load(project.knowledge_dir, project.data_dir / "cache", embedder=default_embedder())
+        knowledge = KnowledgeBase.load(
+            project.knowledge_dir, project.data_dir / "cache", embedder=default_embedder(), canary_dir=project.data_dir
+        )
+        verifier = build_verification_desk(project)
+        if verifier is not None:  # one canary per customer record too: recognisable if records ever leak
+            load_or_create_canaries(project.data_dir, [f"customer:{record.id}" for record in verifier.customers])
         inbound = build_guards(config.guards.inbound, Stage.INBOUND, project.root)
         outbound = build_guards(config.guards.outbound, Stage.OUTBOUND, project.root)
         pipeline = TurnPipeline(
@@ -96,7 +102,8 @@ class Desk:
             responder=build_responder(config, llm_url),
             inbound=inbound,
             outbound=outbound,
-            verifier=build_verification_desk(project),
+            verifier=verifier,
+            canaries=lambda: all_tokens(project.data_dir),
         )
         if warm_up:
             pipeline.warm_up()

@@ -462,20 +462,29 @@ class TurnPipeline:
             log.warning("knowledge not reloaded, public index emptied until fixed: %s", exc)
 
     def warm_up(self) -> None:
-        """Load every lazily loaded model now (guards, embeddings), so the first customer waits for none."""
+        """Load every lazily loaded model now (guards, embeddings), so the first customer waits for none.
+        A guard that fails here is only logged: in a turn it fails closed."""
         sample = "Hello, I'm Kari Nordmann (kari@example.com, +47 912 34 567). How long does delivery take?"
-        inbound = GuardContext(conversation_id="warm-up", stage=Stage.INBOUND)
-        for guard in self.inbound:
-            guard.check(sample, inbound)
         chunks = tuple(self.knowledge.retriever.search(sample, k=3))
-        outbound = GuardContext(
-            conversation_id="warm-up",
-            stage=Stage.OUTBOUND,
-            sources=chunks,
-            protected_chunks=tuple(self.knowledge.protected_chunks),
-        )
-        for guard in self.outbound:
-            guard.check("Delivery in Norway takes 2-4 business days.", outbound)
+        contexts = {
+            Stage.INBOUND: (sample, GuardContext(conversation_id="warm-up", stage=Stage.INBOUND)),
+            Stage.OUTBOUND: (
+                "Delivery in Norway takes 2-4 business days.",
+                GuardContext(
+                    conversation_id="warm-up",
+                    stage=Stage.OUTBOUND,
+                    sources=chunks,
+                    protected_chunks=tuple(self.knowledge.protected_chunks),
+                ),
+            ),
+        }
+        for guard in self.inbound + self.outbound:
+            text, ctx = contexts[guard.stage]
+            future = self._pool.submit(guard.check, text, ctx)
+            try:
+                future.result(timeout=max(30.0, self.config.guards.timeout_seconds))
+            except Exception as exc:  # reported here; in a turn the guard fails closed
+                log.warning("guard %s failed its warm-up: %s", guard.name, exc)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -12,6 +12,19 @@ accuracy per hostile category, false holds/blocks on honest drafts, and the late
 guards together per reply (p50/p95, warm caches and with the per-source caches cleared, pinned to
 one core when the OS allows it). Canary tokens are made in a temporary directory: the project's own
 data directory is never touched.
+
+The development corpus was written alongside the guards, so its figures are in-sample. Two held-out
+sets were written later, each after freezing the guards; their FIRST runs are the honest estimate
+(both were used for fixes afterwards, so the live report shows them as seen):
+
+- held out #1 (64 hostile, 30 honest LLM-style answers): leak recall 25/28, commitment 22/23,
+  ungrounded 11/13; hostile drafts stopped 62/64 (96.9%); honest drafts held or replaced 5/30 -
+  3 stated true facts their retrieved sources did not contain (the questions were then fixed), 2 were
+  guard false positives ("No, ... closed on 17 May" read as a negation; a size-table answer).
+- held out #2 (33 longer mixed hostile replies, 15 honest multi-sentence answers): hostile drafts
+  stopped 33/33; leak recall 11/12 (a spaced-out one-time code, stopped by grounding); commitments
+  13/13; ungrounded 8/8; honest drafts replaced 1/15 ("We ship to ..., but not to ...": a polarity
+  check on the whole sentence instead of per clause).
 """
 
 from __future__ import annotations
@@ -210,7 +223,7 @@ def _clear_source_caches() -> None:
     ):
         fn.cache_clear()
     # The drafts themselves are new text every time: forget them too (chunk analyses stay cached).
-    _outbound_text.normalize.cache_clear()
+    _outbound_text._normalize_cached.cache_clear()
 
 
 def _check(desk: _Desk, item: corpus.Item, draft: str, hits: tuple[RetrievedChunk, ...]) -> _Result:
@@ -471,8 +484,8 @@ def format_outbound_report(report: dict[str, Any]) -> str:
                 f"{category:<34}{m['n']:>4}   false holds/blocks: {m['false_holds_or_blocks']} ({m['rate']:.1%})"
             )
     for split, title in (
-        ("heldout", "held out #1 (written after a first freeze; its misses were then fixed):"),
-        ("heldout2", "held out #2 (written after those fixes; never used for tuning):"),
+        ("heldout", "held out #1 (now seen; first run: see the module doc):"),
+        ("heldout2", "held out #2 (now seen; first run: see the module doc):"),
     ):
         ho = report[split]
         lines += ["", title]

@@ -109,7 +109,7 @@ def stratified_split(labels: list[str], fractions: dict[str, float], seed: int) 
         idx = np.array(by_label[lab])
         rng.shuffle(idx)
         n = len(idx)
-        counts = [int(round(fractions[name] * n)) for name in names[1:]]
+        counts = [round(fractions[name] * n) for name in names[1:]]
         counts = [max(1, c) if n >= len(names) else c for c in counts]
         first = n - sum(counts)
         start = 0
@@ -330,6 +330,30 @@ def evaluate_routing(data_dir: Path | None = None, guard: Any = None, latency_sa
                 f"{a.value}->{b.value}" for a, b in zip(gold_topics, pred_topics, strict=True) if a != b
             ).most_common(12)
         ),
+    }
+
+    # Two-sentence messages built from the same test split: one answer-lane request joined with another
+    # request; the message needs the care of its more demanding half.
+    rng = np.random.default_rng(split["seed"])
+    answer_rows = [r for r, lane in zip(test_rows, gold_lanes, strict=True) if lane is Lane.ANSWER]
+    other_rows = [(r, lane) for r, lane in zip(test_rows, gold_lanes, strict=True) if lane is not Lane.ANSWER]
+    pairs: list[tuple[str, Lane]] = []
+    for k in range(300):
+        first = answer_rows[int(rng.integers(len(answer_rows)))]["text"].strip()
+        if k % 3 == 2:
+            second, lane = answer_rows[int(rng.integers(len(answer_rows)))]["text"].strip(), Lane.ANSWER
+        else:
+            row, lane = other_rows[int(rng.integers(len(other_rows)))]
+            second = row["text"].strip()
+        if k % 2:
+            first, second = second, first
+        joiner = " " if first[-1:] in ".?!" else ". "
+        pairs.append((first + joiner + second[:1].upper() + second[1:], lane))
+    pair_routes = guard.classify_many([t for t, _ in pairs])
+    report["bitext_test_two_sentences"] = {
+        "split": "300 messages joining two Bitext test-split requests (one answer-lane request + one other "
+        "request, or two answer-lane requests); expected lane = the more demanding half, emotion ignored",
+        **lane_report([lane for _, lane in pairs], [policy.lane_for(r.topic) for r in pair_routes]),
     }
 
     # GoEmotions test split: emotion precision / recall (router = rules + model as deployed; rules alone)

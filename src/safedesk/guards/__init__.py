@@ -7,7 +7,7 @@ import pkgutil
 
 from safedesk.guards.base import REGISTRY, Guard, GuardContext, build_guard, register
 
-__all__ = ["REGISTRY", "Guard", "GuardContext", "build_guard", "register", "load_builtin_guards"]
+__all__ = ["REGISTRY", "Guard", "GuardContext", "build_guard", "load_builtin_guards", "register"]
 
 _loaded = False
 

@@ -165,7 +165,10 @@ _DELEET_MAP = str.maketrans({
     "+": "t", "8": "b", "9": "g", "€": "e", "£": "l",
 })  # fmt: skip
 _LEET_DIGIT_RE = re.compile(r"[013457@$]")
-_LEET_TOKEN_RE = re.compile(r"[a-z0-9@$|!+€£]*[0-9@$|!+€£][a-z0-9@$|!+€£]*")
+# Tokens that may be leetspeak; the callback checks for a digit/symbol (a pattern demanding one inside
+# the token would backtrack quadratically on a long run of letters).
+_LEET_TOKEN_RE = re.compile(r"[a-z0-9@$|!+€£]+")
+_LEET_CHAR_RE = re.compile(r"[0-9@$|!+€£]")
 _HAS_LETTER_RE = re.compile(r"[a-z]")
 # Single letters separated by 1-3 separator characters: "i g n o r e", "i.g.n.o.r.e", "i  g n o r e  a l l".
 _SPACED_RUN_RE = re.compile(r"(?<![^\W_])[^\W_](?:[ .\-_*~/+·|]{1,3}[^\W_](?![^\W_])){2,}")
@@ -349,7 +352,7 @@ def _unleet(text: str, tricks: set[str]) -> str:
 
     def restore(m: re.Match[str]) -> str:
         token = m.group(0)
-        if not _HAS_LETTER_RE.search(token):
+        if len(token) > 64 or not _LEET_CHAR_RE.search(token) or not _HAS_LETTER_RE.search(token):
             return token
         for core, tail in ((token, ""), (token.rstrip("!|+$"), token[len(token.rstrip("!|+$")) :])):
             word = _VOCAB_BY_SKELETON.get(skeleton(core))
@@ -390,7 +393,7 @@ def _decode_candidates(text: str) -> list[tuple[str, str]]:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError:
                 return
-        if _looks_like_language(raw):
+        if _looks_like_language(raw) or (kind == "base64" and _BASE64_RE.fullmatch(raw.strip())):
             found.append((kind, raw))
 
     for i, m in enumerate(_BASE64_RE.finditer(text)):
@@ -452,7 +455,7 @@ def _fold_main(text: str, tricks: set[str]) -> str:
     else:
         text = text.lower()
     text = _join_spaced(text, tricks)
-    if _LEET_TOKEN_RE.search(text):
+    if _LEET_CHAR_RE.search(text) and _HAS_LETTER_RE.search(text):
         text = _unleet(text, tricks)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES_RE.sub(" ", text)

@@ -45,11 +45,24 @@ _CONFUSABLES = str.maketrans(
 )  # fmt: skip
 
 
-@lru_cache(maxsize=512)
+# Texts up to this length are cached (knowledge chunks, ordinary drafts); longer ones never are, so a
+# stream of 100 kB hostile drafts cannot fill memory.
+CACHE_MAX_CHARS = 8_000
+
+
 def normalize(text: str) -> str:
-    """Undo hiding tricks; keep letters, case and line breaks (the three guards share this cache)."""
+    """Undo hiding tricks; keep letters, case and line breaks (the three guards share the cache)."""
     if text.isascii():
         return text
+    return _normalize_cached(text) if len(text) <= CACHE_MAX_CHARS else _normalize(text)
+
+
+@lru_cache(maxsize=512)
+def _normalize_cached(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = _TAGS.sub(lambda m: chr(ord(m.group()) - 0xE0000), text)
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
@@ -417,9 +430,17 @@ def _time_value(m: re.Match[str]) -> float | None:
     return h + minute / 100
 
 
-@lru_cache(maxsize=2048)
 def extract(text: str) -> Entities:
-    """Entities of normalised text. Cached: source chunks repeat across replies."""
+    """Entities of normalised text. Cached for short texts: source chunks repeat across replies."""
+    return _extract_cached(text) if len(text) <= CACHE_MAX_CHARS else _extract(text)
+
+
+@lru_cache(maxsize=2048)
+def _extract_cached(text: str) -> Entities:
+    return _extract(text)
+
+
+def _extract(text: str) -> Entities:
     spans: list[tuple[int, int]] = [m.span(1) for m in _LIST_NUMBER.finditer(text)]  # "1. Log in": no claim
     urls = tuple(m.group() for m in URL_RE.finditer(text))
     spans += [m.span() for m in URL_RE.finditer(text)]

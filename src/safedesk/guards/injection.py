@@ -45,6 +45,7 @@ __all__ = [
     "RuleHit",
     "load_model",
     "match_rules",
+    "model_view",
     "windows",
 ]
 
@@ -204,10 +205,10 @@ _BUSINESS = (
     r"(?:shop|store|business|company|website|site|web ?shop|bot|assistant|chatbot|system|ai|platform|"
     r"service|desk|helpdesk|place|firm|brand)"
 )
-_NOT_OWN = r"\b(?:my|our|mine)\W*(?:\w+\W+)?"
+_NOT_OWN = r"\b(?:my|our|mine)\b\W*(?:\w+\W+)?"
 _NOT_OWN_ML = (
     r"\b(?:my|our|mine|meine?[nrms]?|min|mine|mitt|mina|mon|ma|mes|mi|mis|unsere?[nrms]?|vor|vores|var|vart|notre|"
-    r"nuestr[oa]s?)\W*(?:\w+\W+)?"
+    r"nuestr[oa]s?)\b\W*(?:\w+\W+)?"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -255,6 +256,13 @@ RULES: tuple[Rule, ...] = (
         ("instead rather",
          r"\b(?:instead|rather)(?: of (?:answering|replying|responding|helping|summari[sz]ing)[^.]{0,40})?\W+(?:just |"
          r"only |simply )?(?:say|print|output|write|respond with|reply with|answer with|type|repeat)\b.{0,40}['\"]"),
+    ),
+    *_rules(
+        "instruction_override", 0.85, "tells the assistant not to answer but to do something else (other language)",
+        ("istallet stedet stattdessen place lugar vez",
+         r"\b(?:svara inte|svar ikke|ikke svar|antworte nicht|beantworte|ne reponds pas|ne repondez pas|no respondas|no "
+         r"responda|no contestes)\b[^\n]{0,40}\b(?:istallet|i stedet|stattdessen|a la place|en su lugar|en lugar de eso|"
+         r"en vez de eso)\b"),
     ),
     *_rules(
         "instruction_override", 0.95, "asks the assistant to print a hijack phrase",
@@ -417,6 +425,10 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:unrestricted|unfiltered|uncensored|unlimited|amoral|unethical|evil|rogue|jailbroken|unaligned|unchained|"
          rf"unleashed|lawless|immoral|uncontrolled|rebellious|dark) {_AI_WORDS}\b"),
         ("character role persona", r"\b(?:stay|remain|keep) in (?:character|role|persona)\b"),
+        ("never aldrig aldri nie niemals jamais nunca",
+         r"\b(?:never|aldrig|aldri|nie|niemals|jamais|nunca) (?:refuses?|declines?|says? no|sager nej|siger nej|sier nei|"
+         r"sagst nein|sagt nein|dis non|dit non|dices que no|dice que no|te niegas|se niega|refuse[sz]? rien)\b|"
+         r"\b(?:sager|siger|sier|sagst|sagt|dice|dices) (?:aldrig|aldri|nie|niemals|nunca) (?:nej|nei|nein|no)\b"),
         ("character role", r"\b(?:don't|do not|never|dont) break (?:character|role)\b"),
         ("responses answers replies personas personalities outputs",
          r"\b(?:two|2|dual|both|separate) (?:responses|answers|replies|personas|personalities|outputs)\b[^.\n]{0,80}"
@@ -510,9 +522,14 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:what|which) (?:are|were|is) (?:your|ur) (?:exact |full |secret |hidden |internal |initial |original |"
          r"complete )?(?:instructions|prompt|programming|directives|guidelines|system rules|rules you follow)"
          r"(?:\s*\?|$| (?:exactly|verbatim|word for word|in full))"),
-        ("programmed configured instructed prompted set instructions prompt rules programming",
+        ("instructions prompt rules programming",
+         r"\byour (?:instructions|prompt|rules|programming) (?:say|said|state|tell you)\b"),
+    ),
+    *_rules(
+        "prompt_extraction", 0.3, "asks how the assistant was set up",
+        ("programmed configured instructed prompted set",
          r"\b(?:how (?:were|are) you (?:programmed|configured|instructed|prompted|set up)|who (?:programmed|instructed|"
-         r"configured|prompted) you|your (?:instructions|prompt|rules|programming) (?:say|said|state|tell you))\b"),
+         r"configured|prompted) you)\b"),
     ),
     *_rules(
         "prompt_extraction", 0.95, "tries to get the assistant to reveal its hidden instructions (other language)",
@@ -589,12 +606,13 @@ RULES: tuple[Rule, ...] = (
         ("password passwords passcode pass pin credentials login username user access",
          r"\b(?:admin|administrator|root|superuser|super user|staff|employee|manager|owner|master|database|db|server|"
          r"ftp|ssh|sftp|backend|back-end|back end|cms|wordpress|shopify|woocommerce|system|dashboard|admin panel|"
-         r"control panel|cpanel|hosting|mail server|smtp|your|the shop's|the store's|the company's|the business') "
+         r"control panel|cpanel|hosting|mail server|smtp|the shop's|the store's|the company's|the business') "
          r"(?:password|passwords|passcode|pass|pin|credentials|login details|login info|login|username and password|"
          r"user name and password|access codes?)\b"),
         ("key keys token tokens secret secrets",
-         r"\b(?:api|secret|private|access|encryption|ssh|signing|stripe|paypal|aws|openai|admin) (?:keys?|tokens?|"
-         r"secrets?)\b"),
+         r"\b(?:give|send|show|tell|share|list|reveal|leak|print|paste|dump|need|want|what(?:'s| is| are)|whats)\b"
+         r"[^.?\n]{0,30}\b(?:your|the shop's|the store's|the company's|the business's|the) (?:api|secret|private|access|"
+         r"encryption|ssh|signing|stripe|paypal|aws|openai|admin) (?:keys?|tokens?|secrets?)\b"),
         ("env environment config configuration connection database sql select drop union etc show insert delete "
          "information_schema",
          r"(?:\.env\b|\benv(?:ironment)? variables|\bconfig(?:uration)? file|\bconnection string|\bdatabase (?:url|uri|"
@@ -632,7 +650,7 @@ RULES: tuple[Rule, ...] = (
         ("other another previous earlier",
          r"\b(?:other|another|previous|earlier) (?:customers?|clients?|users?)'?s? (?:conversations?|chats?|tickets?|"
          r"messages?|questions?|complaints?|orders?|purchases?)\b"),
-        unless_before=r"\b(?:my|our)\W*",
+        unless_before=r"\b(?:my|our)\b\W*",
     ),
     *_rules(
         "data_probing", 0.3, "asks about someone else's details",
@@ -649,6 +667,9 @@ RULES: tuple[Rule, ...] = (
          r"telefon|namen|daten|bestellung|kontakt|passw|liste|kaufe|einkaufe)"),
         ("kunden*",
          r"\bkunden(?:daten|liste|datenbank|adressen|e-?mails?|kartei|stamm|konten|telefonnummern|namen)\b"),
+        ("kunden",
+         r"\b(?:e-?mail|adress|telefon|handy|namen|daten|bestellung|kontakt|passw|geburts|kreditkart|zahlungs)\w* "
+         r"(?:\w+ ){0,2}(?:aller|der anderen|anderer|samtlicher|von allen|von anderen|eurer|ihrer) (?:\w+ )?kunden\b"),
         ("passwort* kennwort zugangsdaten zugang login admin* root* datenbank* server* shop* system*",
          r"\b(?:admin|administrator|root|datenbank|server|shop|system)-? ?(?:passwort|passworter|kennwort|zugangsdaten|"
          r"zugang|login)\b"),
@@ -661,8 +682,12 @@ RULES: tuple[Rule, ...] = (
          r"adresse|telefon|navn|data|opplysninger|oplysninger|bestilling|ordre|liste|passord|adgangskode)"),
         ("kunde*",
          r"\bkunde(?:liste|listen|database|databasen|register|registeret|data|opplysninger|oplysninger|kartotek)\b"),
+        ("kunder kundene kunderne kunderna",
+         r"\b(?:e-?post|epost|e-?mail|mejl|adresse|adress|telefon|navn|namn|data|opplysninger|oplysninger|uppgifter|"
+         r"bestilling|bestallning|passord|losenord|adgangskode)\w* (?:\w+ ){0,2}(?:til|for|pa|av|af|fra|fran|till) "
+         r"(?:alle|andre|alla|andra|ovrige|ovriga) (?:\w+ )?kunde(?:r|ne|rne|rna)?\b"),
         ("admin* root* database* server* passord* adgangskode* kodeord* palogging login",
-         r"\b(?:admin|administrator|root|database|server)-? ?(?:passord|passordet|adgangskode|adgangskoden|kodeord|"
+         r"\b(?:admin|administrator|root|database|server)s?-? ?(?:passord|passordet|adgangskode|adgangskoden|kodeord|"
          r"kodeordet|palogging|login)\b"),
         ("innkjopspris* indkobspris* leverandorpris* fortjenestemargin avanse interne",
          r"\b(?:innkjopspris(?:er|ene)?|indkobspris(?:er|erne)?|leverandorpris(?:er|ene|erne)?|fortjenestemargin|"
@@ -673,7 +698,7 @@ RULES: tuple[Rule, ...] = (
          r"uppgifter|bestallning|order|lista|losenord)"),
         ("kund*", r"\bkund(?:lista|listan|register|registret|databas|databasen|data|uppgifter)\b"),
         ("admin* root* databas* server* losenord* inloggning*",
-         r"\b(?:admin|administrator|root|databas|server)-? ?(?:losenord|losenordet|inloggning|"
+         r"\b(?:admin|administrator|root|databas|server)s?-? ?(?:losenord|losenordet|inloggning|"
          r"inloggningsuppgifter)\b"),
         ("inkopspris* leverantorspris* vinstmarginal* interna",
          r"\b(?:inkopspris(?:er|erna)?|leverantorspris(?:er|erna)?|vinstmarginal(?:en)?|interna (?:dokument|"
@@ -683,8 +708,8 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:tous les|toutes les|des autres|d'autres|les autres|autres) clients?\b[^.\n]{0,40}\b(?:e-?mails?|"
          r"courriels?|adresses?|telephones?|noms?|donnees|coordonnees|commandes|liste|mots de passe)"),
         ("clients",
-         r"\b(?:liste|base de donnees|fichier|donnees|e-?mails?|adresses|coordonnees|courriels) (?:des|de tous les|de "
-         r"vos|des autres|d'autres) clients\b"),
+         r"\b(?:liste|base de donnees|fichier|donnees|e-?mails?|adresses|coordonnees|courriels|telephones|numeros|"
+         r"noms) (?:\w+ ){0,2}(?:des|de tous les|de toutes les|de vos|des autres|d'autres) (?:\w+ )?clients\b"),
         ("passe", r"\bmot de passe (?:de l'|du |de |d')?(?:admin|administrateur|root|serveur|base de donnees|systeme)\b"),
         ("prix marge marges documents notes tarif tarifs",
          r"\b(?:prix (?:fournisseurs?|d'achat fournisseur|de revient)|marges? (?:beneficiaires?|commerciales?)|"
@@ -694,8 +719,8 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:todos los|los demas|otros|los otros|de otros) clientes\b[^.\n]{0,40}\b(?:correos?|e-?mails?|"
          r"direcciones|telefonos|nombres|datos|pedidos|lista|contrasenas)"),
         ("clientes",
-         r"\b(?:lista|base de datos|datos|correos|direcciones|emails|telefonos) (?:de|de todos los|de los|de otros|de "
-         r"sus) clientes\b"),
+         r"\b(?:lista|base de datos|datos|correos|direcciones|emails|telefonos|nombres|numeros) (?:\w+ ){0,2}(?:de|de "
+         r"todos los|de los|de otros|de sus|de las) (?:\w+ )?clientes\b"),
         ("contrasena", r"\bcontrasena (?:del? |de la )?(?:admin|administrador|root|servidor|base de datos|sistema)\b"),
         ("zahlt bezahlt zahlen betaler betalar payez pagan paga pagais",
          r"\b(?:(?:wie ?viel|was) (?:zahlt|bezahlt|zahlen|bezahlen) (?:ihr|sie|du)|hvor (?:mye|meget) betaler (?:dere|i)|"
@@ -747,7 +772,8 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:i am|i'm|im|this is|speaking as|as) (?:your|ur) (?:{_AUTHORITY_ROLES}|creator|maker|master|"
          rf"trainer)\b"),
         ("authorized authorised verified trusted privileged certified official approved",
-         r"\b(?:i am|i'm|im|as) (?:an? |the )?(?:authori[sz]ed|verified|trusted|privileged|certified|official|approved)"
+         r"\b(?:i am|i'm|im|speaking as an?) (?:an? |the )?(?:authori[sz]ed|verified|trusted|privileged|certified|official|"
+         r"approved)"
          r" (?:user|admin|administrator|tester|employee|staff(?: member)?|developer|personnel|agent|auditor|researcher|"
          r"red-?teamer|red teamer|penetration tester|pentester|security (?:researcher|tester|auditor)|representative|"
          r"partner)\b"),
@@ -766,6 +792,16 @@ RULES: tuple[Rule, ...] = (
          r"(?:has |have )?(?:authori[sz]ed|approved|allowed|permitted|instructed|ordered|requires?|requested|wants|"
          r"says?|updated|changed) (?:you|this|me|the (?:rules|policy|instructions)|your (?:rules|policy|"
          r"instructions))"),
+        ("team department",
+         r"\b(?:it's|it is|this is|here is|here's|i'm|i am)\b[^.?\n]{0,30}\bfrom (?:the |your )?(?:support|it|"
+         r"security|admin|management|sales|warehouse|customer service|tech|technical|engineering|development|"
+         r"trust and safety|head office) (?:team|department|desk|office)\b"),
+        ("hier spricht her ici aqui habla",
+         r"\b(?:hier spricht|hier ist|her er|har ar|her taler|ici|c'est|aqui|le habla|les habla) (?:die |der |das |"
+         r"le |la |el |l')?(?:it-abteilung|it-avdelingen|it-avdelningen|it-afdelingen|geschaftsfuhrung|ledelsen|"
+         r"ledningen|service informatique|direction|departamento de (?:it|informatica|sistemas)|direccion|support-?team|"
+         r"supportteam|supporten|soporte|administrator|administrateur|administrador|entwickler|utvikler|utvecklare|"
+         r"udvikler|developpeur|desarrollador)\b"),
         ("verified authenticated preverified pre approved preapproved authorized authorised whitelisted cleared",
          r"\b(?:the )?(?:user|customer|this (?:user|customer)|i) (?:is|am|has been|have been) (?:already )?(?:verified|"
          r"authenticated|pre-?verified|pre-?approved|authori[sz]ed|whitelisted|cleared) by (?:the )?(?:system|admin|"
@@ -837,6 +873,22 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:base ?64|b64|rot ?13) (?:encoded|string|payload|message|text|instructions?)\b[^.\n]{0,60}\b(?:include|"
          r"response|reply|output|decode|follow|execute)\b"),
     ),
+    *_rules(
+        "encoded_payload", 0.9, "contains script or markup that could run or leak data when shown",
+        ("~<script ~< ~javascript ~onerror ~onload", r"<\s*script\b|\bjavascript\s*:|\bon(?:error|load|click|mouseover|"
+         r"focus|begin|toggle)\s*=|<\s*(?:svg|img|iframe|object|embed|body|math|details)\b[^>\n]{0,200}\b(?:on\w+|src|"
+         r"href|data)\s*=\s*['\"]?\s*(?:javascript|data|vbscript):"),
+        ("~](", r"!\[[^\]\n]{0,100}\]\(\s*(?:https?:)?//[^)\s]{0,200}[?&][^)\s=]{1,40}=[^)\s]*\)"),
+    ),
+    *_rules(
+        "instruction_override", 0.85, "tells the assistant what to put in its reply",
+        ("response reply answer output",
+         r"\b(?:include|insert|add|append|put|embed|render|output|print|write) (?:in|into|to|at the (?:end|start|"
+         r"beginning) of) your (?:response|reply|answer|output)\b[^.\n]{0,30}\b(?:the following|this exact|this "
+         r"string|this link|this image|this markdown|this html|this code|exactly)\b"),
+        ("times", r"\b(?:repeat|write|say|print|output) (?:the word |the string |the text )?['\"][^'\"\n]{1,40}['\"] "
+                  r"(?:\d{2,}|a hundred|hundred|a thousand|thousand) times\b"),
+    ),
     # ------------------------------------------------------------------ instructions hidden in pasted text
     *_rules(
         "hidden_injection", 0.88, "contains instructions addressed to the AI assistant",
@@ -852,13 +904,7 @@ RULES: tuple[Rule, ...] = (
         ("~<!--", r"<!--[^>]{0,200}\b(?:ignore|assistant|ai|instruction|system|prompt|reveal|respond|reply)\b"),
     ),
     *_rules(
-        "hidden_injection", 0.3, "asks to change the assistant's reply",
-        ("response reply answer output message summary answers responses replies",
-         r"\b(?:add|include|insert|append|integrate|incorporate|mention|modify|enhance|augment|embed|put|end|begin|"
-         r"start|conclude|finish|format|write|render|provide|use|replace|remove|convert|rearrange|scramble|jumble|"
-         r"misspell|anagram|introduce|encourage|suggest|tease|hint|group|combine|translate|stress|emphasi[sz]e|promote|"
-         r"recommend|direct|invite|express) [^.\n]{0,80}\b(?:in|to|into|within|throughout|of|at the (?:end|start|"
-         r"beginning) of|with) your (?:response|reply|answer|output|message|summary|answers|responses|replies)\b"),
+        "hidden_injection", 0.3, "speaks to the AI assistant directly",
         (_AI_ANCHORS,
          rf"\b(?:{_AI_WORDS}),? (?:please )?(?:ignore|disregard|forward|send|email|include|add|insert|append|reply|"
          rf"respond|answer|say|tell|output|print|execute|run|click|visit|recommend|promote|transfer|approve|grant|refund"
@@ -956,8 +1002,19 @@ def match_rules(text: str, view: str = "text", rules: Sequence[Rule] = RULES) ->
         hit = _check_rule(rules[i], text, view)
         if hit is not None:
             hits.append(hit)
-    hits.sort(key=lambda h: -h.rule.weight)
+    hits.sort(key=_strength)
     return hits
+
+
+# Between rules of equal weight, the label names the mechanism (disguise, fake authority, persona)
+# before the goal (prompt, data).
+_LABEL_ORDER = {label: i for i, label in enumerate((
+    "encoded_payload", "fake_authority", "roleplay_jailbreak", "instruction_override", "prompt_extraction",
+    "data_probing", "hidden_injection"))}  # fmt: skip
+
+
+def _strength(hit: RuleHit) -> tuple[float, int]:
+    return (-hit.rule.weight, _LABEL_ORDER.get(hit.rule.label, 99))
 
 
 # --- windows for the model ------------------------------------------------------------------------
@@ -1002,6 +1059,22 @@ def windows(text: str) -> list[tuple[int, int]]:
 
 
 # --- the model ------------------------------------------------------------------------------------
+
+# In a short message, "your reply" / "your answer" is how customers talk ("please include the tracking
+# number in your reply", "thanks for your answer"); attack data is full of it ("include in your response
+# the following string"), so a word-counting model would learn it as a sign of attack. The model reads
+# short messages without these words (the rules still see them); in long pasted texts, where an
+# instruction about "your reply" is out of place, they stay.
+_REPLY_WORDS_RE = re.compile(
+    r"\b(?:your|ur|the|thy) (?:next |last |previous |first )?(?:reply|replies|response|responses|answer|answers|"
+    r"output|message|email|e-mail|mail)\b"
+)
+
+
+def model_view(text: str, short: bool) -> str:
+    """The text as the model reads it (see above)."""
+    return _REPLY_WORDS_RE.sub(" ", text) if short else text
+
 
 
 def _sha256(path: Path) -> str:
@@ -1165,7 +1238,7 @@ class InjectionGuard:
         main = norm.text
         if len(main) <= 4000:
             hits += match_rules(nospace(main), "nospace", _NOSPACE_RULES)
-        hits.sort(key=lambda h: -h.rule.weight)
+        hits.sort(key=_strength)
         return hits
 
     def model_texts(self, norm: Normalized) -> tuple[list[str], list[tuple[str, int, int]]]:
@@ -1175,7 +1248,7 @@ class InjectionGuard:
         for i, view in enumerate(norm.views):
             spans = windows(view.text) if i == 0 else [(0, min(len(view.text), 2000))]
             for start, end in spans:
-                texts.append(view.text[start:end])
+                texts.append(model_view(view.text[start:end], short=len(spans) == 1))
                 where.append((view.kind, start, end))
         return texts, where
 

@@ -463,7 +463,7 @@ class LeakageGuard:
                 break
         tokens = {squash(c) for c in entities.codes} | _spelled_out(draft)
         for sq, (code, chunk) in index.codes.items():
-            if sq in public.codes or sq in public.squashed:
+            if sq in public.codes or public.states(code):
                 continue
             # Long codes are hunted in the squashed text (any spacing, case or punctuation); short ones
             # ("STAFF15") only as whole tokens, so "our staff 15 minutes" is not a leak.

@@ -17,8 +17,10 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from safedesk.canaries import load_or_create_canaries, plant
 from safedesk.domain import KnowledgeChunk
 from safedesk.errors import ConfigError
 from safedesk.knowledge.embeddings import TextEmbedder, default_embedder
@@ -60,8 +62,10 @@ class KnowledgeBase:
         cache_dir: Path | None = None,
         embedder: TextEmbedder | None = None,
         fingerprint: str = "",
+        canary_dir: Path | None = None,
     ) -> None:
         self.knowledge_dir = Path(knowledge_dir)
+        self.canary_dir = Path(canary_dir) if canary_dir is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.embedder = embedder
         self._lock = threading.Lock()
@@ -70,14 +74,35 @@ class KnowledgeBase:
 
     @classmethod
     def load(
-        cls, knowledge_dir: Path, cache_dir: Path | None = None, embedder: TextEmbedder | None = None
+        cls,
+        knowledge_dir: Path,
+        cache_dir: Path | None = None,
+        embedder: TextEmbedder | None = None,
+        canary_dir: Path | None = None,
     ) -> KnowledgeBase:
-        """Ingest `knowledge_dir`. Raises `ConfigError` (naming the file) on a bad label or file."""
+        """Ingest `knowledge_dir`. Raises `ConfigError` (naming the file) on a bad label or file.
+
+        With `canary_dir`, every non-public chunk gets its file's canary token planted (tokens kept
+        in canary_dir/canaries.json), so a leak of protected text is recognisable anywhere."""
         fingerprint = knowledge_fingerprint(knowledge_dir)
         chunks = load_knowledge(knowledge_dir)
-        return cls(knowledge_dir, chunks, cache_dir=cache_dir, embedder=embedder, fingerprint=fingerprint)
+        return cls(
+            knowledge_dir,
+            chunks,
+            cache_dir=cache_dir,
+            embedder=embedder,
+            fingerprint=fingerprint,
+            canary_dir=canary_dir,
+        )
+
+    def _plant_canaries(self, chunks: tuple[KnowledgeChunk, ...]) -> tuple[KnowledgeChunk, ...]:
+        if self.canary_dir is None:
+            return chunks
+        tokens = load_or_create_canaries(self.canary_dir, sorted({c.source for c in chunks if not c.is_public}))
+        return tuple(c if c.is_public else replace(c, text=plant(c.text, tokens[c.source])) for c in chunks)
 
     def _install(self, chunks: tuple[KnowledgeChunk, ...], fingerprint: str) -> None:
+        chunks = self._plant_canaries(chunks)
         retriever = PublicRetriever(chunks, self.embedder, cache_dir=self.cache_dir)
         # Swap everything at once so a concurrent reader never sees chunks and index out of step.
         self._state = (chunks, retriever, tuple(c for c in chunks if not c.is_public), fingerprint)

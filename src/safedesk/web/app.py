@@ -98,7 +98,7 @@ def mount_staff_app(app: FastAPI, desk: Desk) -> str | None:
 def _add_pages(app: FastAPI, desk: Desk) -> None:
     config = desk.config
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def shop(request: Request) -> HTMLResponse:
         business = config.business
         hours = [(day.title(), business.hours.get(day, "closed")) for day in WEEKDAYS]
@@ -129,6 +129,8 @@ def _add_pages(app: FastAPI, desk: Desk) -> None:
     @app.get("/healthz", response_model=Health, summary="Liveness check", tags=["operations"])
     def healthz() -> Health:
         return Health(ok=True)
+
+    app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)  # for HEAD-only monitors
 
 
 def _public_titles(desk: Desk, limit: int = 8) -> list[str]:
