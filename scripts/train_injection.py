@@ -290,8 +290,10 @@ def train_and_tune(train: Sequence[Sample], dev: Sequence[Sample], guard: Inject
         arrays = fit(rows, c)
         logits = max_logits(model_from(arrays), dev_items)
         offset, dev_stats = choose_offset(dev_items, logits)
-        log(f"  C={c}: offset {offset:+.2f} dev recall {dev_stats['recall']:.4f} fp bitext "
-            f"{dev_stats['fp_bitext']:.4f} fp benign {dev_stats['fp_benign']:.4f} ({time.perf_counter() - t0:.0f}s)")
+        log(
+            f"  C={c}: offset {offset:+.2f} dev recall {dev_stats['recall']:.4f} fp bitext "
+            f"{dev_stats['fp_bitext']:.4f} fp benign {dev_stats['fp_benign']:.4f} ({time.perf_counter() - t0:.0f}s)"
+        )
         # Prefer the stronger regularisation (smaller C, tried first) unless a weaker one gains more than
         # half a point of dev recall: keyword-happy models generalise worse to new phrasings.
         if best is None or dev_stats["recall"] > best["dev"]["recall"] + 0.005:
@@ -311,8 +313,11 @@ def ood_check(corpus: Sequence[Sample], guard: InjectionGuard, log, save_to: Pat
     result = train_and_tune(train, dev, guard, log)
     model = model_from(result["arrays"], result["offset"])
     if save_to is not None:  # for error analysis only; never shipped
-        save(result["arrays"], {"vectorizers": VECTORIZERS, "logit_offset": result["offset"], "threshold": THRESHOLD},
-             save_to)
+        save(
+            result["arrays"],
+            {"vectorizers": VECTORIZERS, "logit_offset": result["offset"], "threshold": THRESHOLD},
+            save_to,
+        )
     held = [s for s in corpus if ood_holdout(s)]
     unseen_benign = [s for s in corpus if s.source in ("clinc150", "benign_quoting") and s.split == "test"]
     items = eval_items(held + unseen_benign, guard)
@@ -403,8 +408,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ood_check": ood,
     }  # fmt: skip
     digest = save(result["arrays"], meta, args.out)
-    log(f"wrote {args.out} (sha256 {digest[:16]}..., {args.out.stat().st_size} bytes) in "
-        f"{time.perf_counter() - t0:.0f}s")
+    log(
+        f"wrote {args.out} (sha256 {digest[:16]}..., {args.out.stat().st_size} bytes) in "
+        f"{time.perf_counter() - t0:.0f}s"
+    )
     log(json.dumps(result["per_source"], indent=1))
     return 0
 

@@ -183,3 +183,37 @@ def test_cli_contract_holds(demo_dir: Path, tmp_path: Path) -> None:
         [sys.executable, str(CHECK_CONTRACT), str(exe), str(project)], capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_retry_racing_its_original_waits_instead_of_answering_twice(desk: Desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another worker holds the message (status processing): a retry must not produce a second reply."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from safedesk import pipeline as pipeline_module
+    from safedesk.errors import TurnInProgress
+    from safedesk.storage import repository as repo
+
+    monkeypatch.setattr(pipeline_module, "CLAIM_WAIT_SECONDS", 0.5)
+    with desk.db.session() as session:
+        message, _ = repo.record_inbound(session, "c-race", desk.vault.encrypt("Do you ship to Germany?"), "k9", "api")
+        message.status = "processing"
+        message_id = message.id
+    with pytest.raises(TurnInProgress):
+        desk.pipeline.run("c-race", "Do you ship to Germany?", idempotency_key="k9")
+    # The first worker died long ago: the retry takes the message over and answers it once.
+    with desk.db.session() as session:
+        session.execute(
+            update(Message).where(Message.id == message_id).values(created_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    result = desk.pipeline.run("c-race", "Do you ship to Germany?", idempotency_key="k9")
+    again = desk.pipeline.run("c-race", "Do you ship to Germany?", idempotency_key="k9")
+    assert result.reply_id == again.reply_id
+    with desk.db.session() as session:
+        replies = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == "c-race", Message.role == "assistant")
+        )
+    assert replies == 1

@@ -21,6 +21,10 @@ class ProjectNotFound(UserError):
     """The business directory does not exist or has no safedesk.yaml."""
 
 
+class TurnInProgress(SafeDeskError):
+    """The same message is being answered by another worker right now; retry with the same key."""
+
+
 class GuardFailure(SafeDeskError):
     """A guard raised or timed out. The pipeline fails closed on it."""
 

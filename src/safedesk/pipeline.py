@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
 
 from safedesk import audit, replies
@@ -29,7 +31,7 @@ from safedesk.domain import (
     Topic,
     TurnResult,
 )
-from safedesk.errors import SafeDeskError
+from safedesk.errors import SafeDeskError, TurnInProgress
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
 from safedesk.policy import DraftAction, DraftVerdict, decide, review_draft
@@ -59,6 +61,9 @@ class _Turn:
 
 
 log = logging.getLogger(__name__)
+
+CLAIM_WAIT_SECONDS = 15.0  # how long a racing retry waits for the original's reply
+STALE_CLAIM_SECONDS = 120.0  # a message "processing" longer than this was abandoned (worker died)
 
 
 class TurnPipeline:
@@ -114,6 +119,16 @@ class TurnPipeline:
             previous = self._previous_result(conversation_id, message_id)
             if previous is not None:
                 return previous
+        if not self._claim(message_id):
+            # Another worker is processing this very message (a retry racing its original): wait for
+            # its reply rather than produce a second one.
+            deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(0.2)
+                previous = self._previous_result(conversation_id, message_id)
+                if previous is not None:
+                    return previous
+            raise TurnInProgress("this message is still being answered; retry with the same idempotency key")
 
         with self.db.session() as session:
             conversation = repo.get_or_create_conversation(session, conversation_id, channel)
@@ -428,6 +443,20 @@ class TurnPipeline:
             timings_ms=turn.timings,
             explanation=[*turn.explanation, f"lane {decision.lane.value}"],
         )
+
+    def _claim(self, message_id: int) -> bool:
+        """Atomically take a received message for processing (or one whose processor died long ago)."""
+        stale = datetime.now(UTC) - timedelta(seconds=STALE_CLAIM_SECONDS)
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(Message)
+                .where(
+                    Message.id == message_id,
+                    or_(Message.status == "received", and_(Message.status == "processing", Message.created_at < stale)),
+                )
+                .values(status="processing")
+            )
+            return claimed.rowcount == 1
 
     def _previous_result(self, conversation_id: str, message_id: int) -> TurnResult | None:
         """A retried request (same idempotency key): return the stored reply instead of a second one."""

@@ -224,7 +224,7 @@ def load_notinject(data_dir: Path | None = None) -> list[Sample]:
             r["category"],
             "zh" if r["category"] == "Multilingual" else "en",
             r["text"],
-        )  # fmt: skip
+        )
         for r in _jsonl(_path(NOTINJECT, data_dir))
     ]
 
@@ -250,7 +250,7 @@ def load_bitext(data_dir: Path | None = None) -> list[Sample]:
             r["intent"],
             "en",
             r["instruction"].strip().lower(),
-        )  # fmt: skip
+        )
         for r in rows
     ]
 
@@ -1989,8 +1989,11 @@ def evaluate_injection(guard: Any = None, data_dir: Path | None = None, split: s
     from safedesk.guards.injection import InjectionGuard
 
     guard = guard or InjectionGuard(name="injection")
-    corpus = [s for s in load_corpus(data_dir) if s.split == split]
+    everything = load_corpus(data_dir)
+    corpus = [s for s in everything if s.split == split]
     scored = score_samples(guard, corpus)
+    # Small sources no model ever trains on, on every row (their test parts alone are a handful of rows).
+    unseen = [s for s in everything if s.source in ("benign_quoting", "spikee_xx", "bipia_task")]
     short = [row for row in scored if len(row[0].text) <= 300]
     # Timing of a typical customer message: Bitext test rows, measured once more after warm-up.
     typical = [s for s in corpus if s.source == "bitext"]
@@ -2000,6 +2003,7 @@ def evaluate_injection(guard: Any = None, data_dir: Path | None = None, split: s
         "threshold": guard.threshold,
         "model": {k: guard.model.meta.get(k) for k in ("sha256", "trained_at", "logit_offset")},
         "sources": metrics(scored),
+        "never_trained_all_rows": metrics(score_samples(guard, unseen)),
         "latency_ms": {
             "customer_messages (bitext)": latency(typical_scored),
             "all_messages_up_to_300_chars": latency(short),
@@ -2032,8 +2036,8 @@ if __name__ == "__main__":
 
 __all__ = [
     "ATTACK_FAMILIES",
-    "SPLITS",
     "OOD_SOURCES",
+    "SPLITS",
     "UNSEEN_SOURCES",
     "Sample",
     "corpus_summary",

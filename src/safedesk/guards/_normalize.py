@@ -96,7 +96,9 @@ _GREEK_CYRILLIC_RE = re.compile("[\u0370-\u04ff\u0500-\u052f]")
 _CONFUSABLE_RE = re.compile("[" + "".join(_CONFUSABLES) + "]")
 # Full-width letters and digits, mathematical alphanumerics, circled and squared letters. (Not the
 # full-width punctuation that Chinese and Japanese text uses every day.)
-_FULLWIDTH_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff\u24b6-\u24e9\U0001f130-\U0001f189]")
+_FULLWIDTH_RE = re.compile(
+    "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff\u24b6-\u24e9\U0001f130-\U0001f189]"
+)
 _WORD_RE = re.compile(r"[^\W_]+")
 
 # Letters that do not decompose into base letter + accent.

@@ -149,7 +149,10 @@ _OVERRIDE_VERBS = (
     r"pay no heed to|stop following|stop obeying|do not follow|don't follow|dont follow|do not obey|don't obey|"
     r"no longer follow)"
 )
-_OVERRIDE_ANCHORS = "ignor* disregard* forget* overrid* bypass* discard abandon neglect scrap ditch nullify throw aside attention heed follow* obey*"
+_OVERRIDE_ANCHORS = (
+    "ignor* disregard* forget* overrid* bypass* discard abandon neglect scrap ditch nullify throw aside attention heed "
+    "follow* obey*"
+)
 _SELF_REFERENCE_AFTER = r"(?: (?:i|we) (?:gave|sent|wrote|made|provided|mentioned|emailed|posted|added|left|put))"
 _CUSTOMER_QUESTION_BEFORE = r"(?:\b(?:should|can|could|may|must|do|did|shall|would) (?:i|we)(?: just| simply)? ?)"
 
@@ -181,7 +184,8 @@ _PERSONA_SETTERS = (
 )
 _PERSONA_ANCHORS = "pretend act acting behave now role roleplay assume simulate become will going imagine"
 _NO_LIMITS = (
-    r"(?:(?:no|without|free (?:of|from)|not bound by|unbound by|unshackled from|liberated from|freed from|break(?:ing)? "
+    r"(?:(?:no|without|free (?:of|from)|not bound by|unbound by|unshackled from|liberated from|freed from|"
+    r"break(?:ing)? "
     r"free (?:of|from)|beyond|outside|zero|lacking|devoid of|ignores?|ignoring|doesn't (?:follow|have)|does not "
     r"(?:follow|have)|don't have|do not have|never (?:follows?|refuses?)) (?:any |all |the |your |its |ethical |moral "
     r"|content |safety |openai'?s? |usual |typical |normal )*(?:restrictions|rules|limits|limitations|filters|"
@@ -190,7 +194,9 @@ _NO_LIMITS = (
     r"lawless|jailbroken|unaligned|unchained|unleashed|rogue|evil|immoral) (?:ai|a\.i\.|assistant|chatbot|bot|"
     r"model|llm|gpt|mode|version of (?:yourself|you)\b|persona|character|entity|alter ego|twin|self|system))"
 )
-_AI_WORDS = r"(?:ai|a\.i\.|assistant|chatbot|chat bot|bot|llm|language model|large language model|gpt|chatgpt|model|agent)"
+_AI_WORDS = (
+    r"(?:ai|a\.i\.|assistant|chatbot|chat bot|bot|llm|language model|large language model|gpt|chatgpt|model|agent)"
+)
 _AI_ANCHORS = "ai assistant* chatbot* bot bots llm llms model models gpt chatgpt agent agents"
 _AUTHORITY_ROLES = (
     r"(?:owner|admin|administrator|developer|creator|programmer|operator|ceo|cto|founder|manager|boss|supervisor|"
@@ -214,706 +220,1190 @@ _NOT_OWN_ML = (
 RULES: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ instruction override (English)
     *_rules(
-        "instruction_override", 0.96, "asks the assistant to ignore its instructions",
+        "instruction_override",
+        0.96,
+        "asks the assistant to ignore its instructions",
         (_OVERRIDE_ANCHORS, rf"\b{_OVERRIDE_VERBS} {_FILL}{_STRONG} {_FILL}{_OBJECTS}\b"),
-        (_OVERRIDE_ANCHORS,
-         rf"\b{_OVERRIDE_VERBS} (?:about )?(?:everything|all) (?:(?:that |which )?(?:you(?:'ve| have)? (?:been |were )?"
-         rf"(?:told|said|instructed|given|programmed|taught)|(?:i|we) (?:said|told you) (?:before|earlier|above)|"
-         rf"above|before|so far|up to now|until now|prior to this|previously))"),
-        unless_before=_CUSTOMER_QUESTION_BEFORE, unless_after=_SELF_REFERENCE_AFTER,
+        (
+            _OVERRIDE_ANCHORS,
+            rf"\b{_OVERRIDE_VERBS} (?:about )?(?:everything|all) (?:(?:that |which )?(?:you(?:'ve| have)? (?:been |"
+            rf"were )?"
+            rf"(?:told|said|instructed|given|programmed|taught)|(?:i|we) (?:said|told you) (?:before|earlier|above)|"
+            rf"above|before|so far|up to now|until now|prior to this|previously))",
+        ),
+        unless_before=_CUSTOMER_QUESTION_BEFORE,
+        unless_after=_SELF_REFERENCE_AFTER,
     ),
     *_rules(
-        "instruction_override", 0.3, "asks the assistant to ignore instructions",
-        (_OVERRIDE_ANCHORS,
-         rf"\b{_OVERRIDE_VERBS} (?:the |those |these )?(?:instructions|rules|guidelines|directions|prompt|task)\b"),
-        unless_before=_CUSTOMER_QUESTION_BEFORE, unless_after=_SELF_REFERENCE_AFTER,
+        "instruction_override",
+        0.3,
+        "asks the assistant to ignore instructions",
+        (
+            _OVERRIDE_ANCHORS,
+            rf"\b{_OVERRIDE_VERBS} (?:the |those |these )?(?:instructions|rules|guidelines|directions|prompt|task)\b",
+        ),
+        unless_before=_CUSTOMER_QUESTION_BEFORE,
+        unless_after=_SELF_REFERENCE_AFTER,
     ),
     *_rules(
-        "instruction_override", 0.9, "tries to give the assistant a new task",
-        ("task tasks job goal objective purpose mission instruction instructions assignment directive role",
-         r"\byour (?:new|real|only|actual|true|next|updated|current|main|primary) (?:task|job|goal|objective|purpose|"
-         r"mission|instructions?|assignment|directive|role) (?:is|are|will be|now|from now|:)"),
-        ("instruction instructions task directive prompt orders",
-         r"\b(?:new|updated|real|actual|revised|override|overriding|secret|priority) (?:system )?(?:instructions?|task|"
-         r"directive|system prompt|prompt|orders) ?(?:for (?:the |you|the ai|the assistant)\b ?)?[:=]\s*(?:you|ignore|"
-         r"forget|disregard|from now|do not|don't|always|never|reveal|print|say|output|respond|answer|reply)"),
-        ("above previous prior preceding earlier original old initial",
-         r"\b(?:the )?(?:above|previous|prior|preceding|earlier|original|old|initial) (?:text|instructions?|prompt|"
-         r"conversation|rules|task|directions|context) (?:(?:was|were|is|are|has been|have been) (?:just |only "
-         r"|all |now )?(?:a test|a joke|fake|wrong|outdated|cancell?ed|void|invalid|irrelevant|obsolete|overridden|"
-         r"revoked|deprecated|null|not valid|no longer valid|superseded|replaced)|(?:no longer|do not|don't) (?:apply|"
-         r"count|matter))"),
-        ("end stop close",
-         r"\b(?:end|stop|close) (?:of )?(?:the )?(?:prompt|instructions|system prompt|system message|context|"
-         r"simulation)\b.{0,20}\b(?:new|now|begin|start|next)\b"),
+        "instruction_override",
+        0.9,
+        "tries to give the assistant a new task",
+        (
+            "task tasks job goal objective purpose mission instruction instructions assignment directive role",
+            r"\byour (?:new|real|only|actual|true|next|updated|current|main|primary) (?:task|job|goal|objective|"
+            r"purpose|"
+            r"mission|instructions?|assignment|directive|role) (?:is|are|will be|now|from now|:)",
+        ),
+        (
+            "instruction instructions task directive prompt orders",
+            r"\b(?:new|updated|real|actual|revised|override|overriding|secret|priority) (?:system )?(?:instructions?|"
+            r"task|"
+            r"directive|system prompt|prompt|orders) ?(?:for (?:the |you|the ai|the assistant)\b ?)?[:=]\s*(?:you|"
+            r"ignore|"
+            r"forget|disregard|from now|do not|don't|always|never|reveal|print|say|output|respond|answer|reply)",
+        ),
+        (
+            "above previous prior preceding earlier original old initial",
+            r"\b(?:the )?(?:above|previous|prior|preceding|earlier|original|old|initial) (?:text|instructions?|prompt|"
+            r"conversation|rules|task|directions|context) (?:(?:was|were|is|are|has been|have been) (?:just |only "
+            r"|all |now )?(?:a test|a joke|fake|wrong|outdated|cancell?ed|void|invalid|irrelevant|obsolete|overridden|"
+            r"revoked|deprecated|null|not valid|no longer valid|superseded|replaced)|(?:no longer|do not|"
+            r"don't) (?:apply|"
+            r"count|matter))",
+        ),
+        (
+            "end stop close",
+            r"\b(?:end|stop|close) (?:of )?(?:the )?(?:prompt|instructions|system prompt|system message|context|"
+            r"simulation)\b.{0,20}\b(?:new|now|begin|start|next)\b",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.85, "tells the assistant not to answer but to do something else",
-        ("not don dont never",
-         r"\b(?:do not|don't|dont|never) (?:answer|respond to|reply to|address|process|summari[sz]e) (?:this|the|my|that|"
-         r"any|the following|the above) ?(?:question|message|request|email|text|task|query)?[\s,.;:-]{0,3}(?:but|instead|"
-         r"rather|just|only|and instead)\b"),
-        ("instead rather",
-         r"\b(?:instead|rather)(?: of (?:answering|replying|responding|helping|summari[sz]ing)[^.]{0,40})?\W+(?:just |"
-         r"only |simply )?(?:say|print|output|write|respond with|reply with|answer with|type|repeat)\b.{0,40}['\"]"),
+        "instruction_override",
+        0.85,
+        "tells the assistant not to answer but to do something else",
+        (
+            "not don dont never",
+            r"\b(?:do not|don't|dont|never) (?:answer|respond to|reply to|address|process|summari[sz]e) (?:this|the|my|"
+            r"that|"
+            r"any|the following|the above) ?(?:question|message|request|email|text|task|query)?[\s,.;:-]{0,3}(?:but|"
+            r"instead|"
+            r"rather|just|only|and instead)\b",
+        ),
+        (
+            "instead rather",
+            r"\b(?:instead|rather)(?: of (?:answering|replying|responding|helping|"
+            r"summari[sz]ing)[^.]{0,40})?\W+(?:just |"
+            r"only |simply )?(?:say|print|output|write|respond with|reply with|answer with|type|repeat)\b.{0,40}['\"]",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.85, "tells the assistant not to answer but to do something else (other language)",
-        ("istallet stedet stattdessen place lugar vez",
-         r"\b(?:svara inte|svar ikke|ikke svar|antworte nicht|beantworte|ne reponds pas|ne repondez pas|no respondas|no "
-         r"responda|no contestes)\b[^\n]{0,40}\b(?:istallet|i stedet|stattdessen|a la place|en su lugar|en lugar de eso|"
-         r"en vez de eso)\b"),
+        "instruction_override",
+        0.85,
+        "tells the assistant not to answer but to do something else (other language)",
+        (
+            "istallet stedet stattdessen place lugar vez",
+            r"\b(?:svara inte|svar ikke|ikke svar|antworte nicht|beantworte|ne reponds pas|ne repondez pas|"
+            r"no respondas|"
+            r"no "
+            r"responda|no contestes)\b[^\n]{0,40}\b(?:istallet|i stedet|stattdessen|a la place|en su lugar|"
+            r"en lugar de eso|"
+            r"en vez de eso)\b",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.95, "asks the assistant to print a hijack phrase",
-        ("pwned pwnd hacked owned jailbroken compromised",
-         r"\b(?:say|print|output|write|respond with|reply with|answer with|repeat after me|type|return|end your "
-         r"(?:answer|response) with) ?['\"]?(?:i have been|i've been|you have been|you've been)? ?(?:pwned|pwnd|hacked|"
-         r"owned|jailbroken|compromised)\b"),
+        "instruction_override",
+        0.95,
+        "asks the assistant to print a hijack phrase",
+        (
+            "pwned pwnd hacked owned jailbroken compromised",
+            r"\b(?:say|print|output|write|respond with|reply with|answer with|repeat after me|type|return|end your "
+            r"(?:answer|response) with) ?['\"]?(?:i have been|i've been|you have been|you've been)? ?(?:pwned|pwnd|"
+            r"hacked|"
+            r"owned|jailbroken|compromised)\b",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.3, "tries to change how the assistant behaves from now on",
-        ("now",
-         r"\bfrom now on,? (?:you|your (?:answers?|responses?|replies)|you'll|you will|you must|you should|you are|you're"
-         r"|always|only|respond|reply|answer|act|speak)\b"),
+        "instruction_override",
+        0.3,
+        "tries to change how the assistant behaves from now on",
+        (
+            "now",
+            r"\bfrom now on,? (?:you|your (?:answers?|responses?|replies)|you'll|you will|you must|you should|you are|"
+            r"you're"
+            r"|always|only|respond|reply|answer|act|speak)\b",
+        ),
         ("stop halt wait", r"\b(?:stop|halt|wait)\W{1,3}(?:now )?(?:write|say|print|output|instead)\b"),
         ("instruction instructions task rules", r"\b(?:new|updated|different) (?:instructions?|task|rules)\s*:"),
         unless_after=r"(?:,? )?(?:please )?(?:send|ship|deliver|use|bill|charge|email|contact|call|mail)",
     ),
     *_rules(
-        "instruction_override", 0.9, "tells the assistant to stop following its rules",
-        ("follow obey comply listen adhere stick respect care worry",
-         rf"\b(?:don't|do not|dont|no longer|stop|never again|quit) (?:follow|obey|comply with|listen to|adhere to|stick "
-         rf"to|respect|care about|worry about) {_FILL}{_STRONG} {_FILL}(?:instructions|rules|guidelines|programming|"
-         rf"restrictions|policies|directives|prompt|filters|guardrails|ethics|principles)"),
-        ("bound restricted limited required obliged",
-         r"\byou (?:are|were) (?:no longer|not) (?:bound|restricted|limited|required|obliged) (?:by|to follow|to obey) "),
-        ("free allowed permitted authorized authorised",
-         r"\b(?:you|you're|you are) (?:now )?(?:free|allowed|permitted|authori[sz]ed) to (?:ignore|disregard|break|"
-         r"bypass|forget) "),
+        "instruction_override",
+        0.9,
+        "tells the assistant to stop following its rules",
+        (
+            "follow obey comply listen adhere stick respect care worry",
+            rf"\b(?:don't|do not|dont|no longer|stop|never again|quit) (?:follow|obey|comply with|listen to|adhere to|"
+            rf"stick "
+            rf"to|respect|care about|worry about) {_FILL}{_STRONG} {_FILL}(?:instructions|rules|guidelines|programming|"
+            rf"restrictions|policies|directives|prompt|filters|guardrails|ethics|principles)",
+        ),
+        (
+            "bound restricted limited required obliged",
+            r"\byou (?:are|were) (?:no longer|not) (?:bound|restricted|limited|required|obliged) (?:by|to follow|"
+            r"to obey) ",
+        ),
+        (
+            "free allowed permitted authorized authorised",
+            r"\b(?:you|you're|you are) (?:now )?(?:free|allowed|permitted|authori[sz]ed) to (?:ignore|disregard|break|"
+            r"bypass|forget) ",
+        ),
         unless_before=_CUSTOMER_QUESTION_BEFORE,
     ),
     # ------------------------------------------------------------------ instruction override (other languages)
     *_rules(
-        "instruction_override", 0.95, "asks the assistant to ignore its instructions (German)",
-        ("ignorier* vergiss vergesst vergessen missacht* uberspring* ubergeh* verwirf verwerfen beachte befolge hor",
-         r"\b(?:ignorier(?:e|en|t)?|vergiss|vergesst|vergessen|missachte|missachten|uberspring(?:e|en)?|ubergeh(?:e|en)?|"
-         r"verwirf|verwerfen|beachte nicht|befolge nicht|hor auf) (?:sie |du |bitte )?(?:(?:alle|alles|samtliche|die|der|"
-         r"den|deine|ihre|dir|ihnen|vorherigen?|vorangehenden?|vorangegangenen?|bisherigen?|obigen?|vorigen?|fruheren?|"
-         r"gegebenen?|erhaltenen?|ursprunglichen?|bisher|zuvor|davor|vorher|gesagten?|oben|genannten?|stehenden?|"
-         r"und|mit|zu|an|uber) ){0,6}(?:anweisungen|instruktionen|befehle|regeln|auftrage|anordnungen|vorgaben|"
-         r"richtlinien|informationen|aufgaben|einschrankungen|vorschriften|prompts?|anweisung|beschrankungen|"
-         r"programmierung)\b"),
-        ("vergiss vergesst vergessen ignoriere ignorieren",
-         r"\b(?:vergiss|vergesst|vergessen sie|ignoriere|ignorieren sie) alles,? (?:was|davor|bisher|zuvor|vorher|oben|"
-         r"bis jetzt|bis hierhin|andere|ubrige|gesagte|bisherige|vorherige)"),
-        ("aufgabe anweisung mission",
-         r"\b(?:deine|ihre|die) (?:neue|eigentliche|wahre|wirkliche|einzige|nachste) (?:aufgabe|anweisung|mission) (?:ist|"
-         r"lautet|besteht)"),
-        ("anweisung anweisungen aufgabe instruktion",
-         r"\b(?:neue|geanderte|aktualisierte) (?:anweisung|anweisungen|aufgabe|instruktion)\s*:"),
-        ("anweisungen regeln instruktionen",
-         r"\b(?:vorherigen|bisherigen|obigen|alten) (?:anweisungen|regeln|instruktionen) (?:sind|gelten) (?:nicht mehr|"
-         r"ungultig|aufgehoben|hinfallig)"),
+        "instruction_override",
+        0.95,
+        "asks the assistant to ignore its instructions (German)",
+        (
+            "ignorier* vergiss vergesst vergessen missacht* uberspring* ubergeh* verwirf verwerfen beachte befolge hor",
+            r"\b(?:ignorier(?:e|en|t)?|vergiss|vergesst|vergessen|missachte|missachten|uberspring(?:e|en)?|ubergeh(?:e|"
+            r"en)?|"
+            r"verwirf|verwerfen|beachte nicht|befolge nicht|hor auf) (?:sie |du |bitte )?(?:(?:alle|alles|samtliche|"
+            r"die|"
+            r"der|"
+            r"den|deine|ihre|dir|ihnen|vorherigen?|vorangehenden?|vorangegangenen?|bisherigen?|obigen?|vorigen?|"
+            r"fruheren?|"
+            r"gegebenen?|erhaltenen?|ursprunglichen?|bisher|zuvor|davor|vorher|gesagten?|oben|genannten?|stehenden?|"
+            r"und|mit|zu|an|uber) ){0,6}(?:anweisungen|instruktionen|befehle|regeln|auftrage|anordnungen|vorgaben|"
+            r"richtlinien|informationen|aufgaben|einschrankungen|vorschriften|prompts?|anweisung|beschrankungen|"
+            r"programmierung)\b",
+        ),
+        (
+            "vergiss vergesst vergessen ignoriere ignorieren",
+            r"\b(?:vergiss|vergesst|vergessen sie|ignoriere|ignorieren sie) alles,? (?:was|davor|bisher|zuvor|vorher|"
+            r"oben|"
+            r"bis jetzt|bis hierhin|andere|ubrige|gesagte|bisherige|vorherige)",
+        ),
+        (
+            "aufgabe anweisung mission",
+            r"\b(?:deine|ihre|die) (?:neue|eigentliche|wahre|wirkliche|einzige|nachste) (?:aufgabe|anweisung|"
+            r"mission) (?:ist|"
+            r"lautet|besteht)",
+        ),
+        (
+            "anweisung anweisungen aufgabe instruktion",
+            r"\b(?:neue|geanderte|aktualisierte) (?:anweisung|anweisungen|aufgabe|instruktion)\s*:",
+        ),
+        (
+            "anweisungen regeln instruktionen",
+            r"\b(?:vorherigen|bisherigen|obigen|alten) (?:anweisungen|regeln|instruktionen) (?:sind|"
+            r"gelten) (?:nicht mehr|"
+            r"ungultig|aufgehoben|hinfallig)",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.95, "asks the assistant to ignore its instructions (Scandinavian)",
-        ("ignorer ignorere glem glemme bort overse tilsidesett tilsidesaet drit hopp spring folg",
-         r"\b(?:ignorer|ignorere|glem|glemme|se bort fra|overse|tilsidesett|tilsidesaet|drit i|hopp over|spring over|"
-         r"folg ikke|ikke folg) (?:(?:alle|all|alt|de|dine|din|ditt|tidligere|forrige|foregaende|ovenstaende|"
-         r"ovennevnte|ovennaevnte|opprinnelige|oprindelige|gitte|givne|som|du|har|fatt|faet|og) ){0,6}(?:instruksjoner|"
-         r"instrukser|instruktioner|instruks|regler|reglene|reglerne|beskjeder|kommandoer|retningslinjer|foringer|"
-         r"anvisninger|direktiver|begrensninger|begraensninger|oppgaver|opgaver|instruksjonene|instruktionerne)\b"),
-        ("ignorera glom strunta bortse hoppa skippa folj",
-         r"\b(?:ignorera|glom|strunta i|bortse fran|hoppa over|skippa|folj inte) (?:(?:alla|allt|de|dina|ditt|din|"
-         r"tidigare|foregaende|ovanstaende|ursprungliga|givna|som|du|har|fatt|och) ){0,6}(?:instruktioner|"
-         r"instruktionerna|regler|reglerna|anvisningar|direktiv|kommandon|riktlinjer|begransningar|uppgifter)\b"),
+        "instruction_override",
+        0.95,
+        "asks the assistant to ignore its instructions (Scandinavian)",
+        (
+            "ignorer ignorere glem glemme bort overse tilsidesett tilsidesaet drit hopp spring folg",
+            r"\b(?:ignorer|ignorere|glem|glemme|se bort fra|overse|tilsidesett|tilsidesaet|drit i|hopp over|"
+            r"spring over|"
+            r"folg ikke|ikke folg) (?:(?:alle|all|alt|de|dine|din|ditt|tidligere|forrige|foregaende|ovenstaende|"
+            r"ovennevnte|ovennaevnte|opprinnelige|oprindelige|gitte|givne|som|du|har|fatt|faet|"
+            r"og) ){0,6}(?:instruksjoner|"
+            r"instrukser|instruktioner|instruks|regler|reglene|reglerne|beskjeder|kommandoer|retningslinjer|foringer|"
+            r"anvisninger|direktiver|begrensninger|begraensninger|oppgaver|opgaver|instruksjonene|instruktionerne)\b",
+        ),
+        (
+            "ignorera glom strunta bortse hoppa skippa folj",
+            r"\b(?:ignorera|glom|strunta i|bortse fran|hoppa over|skippa|folj inte) (?:(?:alla|allt|de|dina|ditt|din|"
+            r"tidigare|foregaende|ovanstaende|ursprungliga|givna|som|du|har|fatt|och) ){0,6}(?:instruktioner|"
+            r"instruktionerna|regler|reglerna|anvisningar|direktiv|kommandon|riktlinjer|begransningar|uppgifter)\b",
+        ),
         ("glem glom", r"\b(?:glem|glom) (?:alt|allt) (?:du|som|hva|vad|hvad|tidligere|tidigare|ovenfor|ovan|har)"),
-        ("oppgave opgave uppgift instruks",
-         r"\b(?:din|dit) (?:nye|nya|egentlige|egentliga|virkelige|riktiga|eneste|enda) (?:oppgave|opgave|uppgift|"
-         r"instruks) (?:er|ar|blir|bliver)"),
-        ("instruks instrukser instruksjoner instruktioner oppgave opgave uppgift",
-         r"\b(?:ny|nye|nya) (?:instruks|instrukser|instruksjoner|instruktioner|oppgave|opgave|uppgift)\s*:"),
+        (
+            "oppgave opgave uppgift instruks",
+            r"\b(?:din|dit) (?:nye|nya|egentlige|egentliga|virkelige|riktiga|eneste|enda) (?:oppgave|opgave|uppgift|"
+            r"instruks) (?:er|ar|blir|bliver)",
+        ),
+        (
+            "instruks instrukser instruksjoner instruktioner oppgave opgave uppgift",
+            r"\b(?:ny|nye|nya) (?:instruks|instrukser|instruksjoner|instruktioner|oppgave|opgave|uppgift)\s*:",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.95, "asks the assistant to ignore its instructions (French)",
-        ("ignore ignores ignorez ignorer oublie oublies oubliez oublier tiens tenez abstraction neglige negliges "
-         "negligez outre ecoute ecoutes ecoutez suis suivez respecte respectes respectez contourne contournes contournez",
-         r"\b(?:ignore[sz]?|ignorer|oublie[sz]?|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction|faites "
-         r"abstraction|neglige[sz]?|passe outre|passez outre|n'ecoute[sz]? pas|ne suis pas|ne suivez pas|ne respecte[sz]? "
-         r"pas|contourne[sz]?) (?:(?:de|des|du|d|toutes|tous|tout|les|tes|vos|ton|votre|ces|ce|instructions|precedentes|"
-         r"anterieures|ci|dessus|initiales|d'origine|originales|que|qui|t'ont|vous ont|ete|donnees|donnes|et) ){0,6}"
-         r"(?:instructions|consignes|regles|directives|ordres|commandes|indications|restrictions|limites|"
-         r"programmation|prompt)\b"),
-        ("oublie oublies oubliez ignore ignores ignorez",
-         r"\b(?:oublie[sz]?|ignore[sz]?) tout (?:ce qu(?:e|i)|ce qu'on|avant|le reste|ce que tu sais|ce que vous savez)"),
-        ("tache mission instruction consigne",
-         r"\b(?:ta|votre) (?:nouvelle|vraie|veritable|seule|prochaine) (?:tache|mission|instruction|consigne) (?:est|"
-         r"sera|consiste)"),
-        ("instruction instructions consigne consignes tache taches",
-         r"\b(?:nouvelles?) (?:instructions?|consignes?|taches?)\s*:"),
+        "instruction_override",
+        0.95,
+        "asks the assistant to ignore its instructions (French)",
+        (
+            "ignore ignores ignorez ignorer oublie oublies oubliez oublier tiens tenez abstraction neglige negliges "
+            "negligez outre ecoute ecoutes ecoutez suis suivez respecte respectes respectez contourne contournes contou"
+            "rne"
+            "z",
+            r"\b(?:ignore[sz]?|ignorer|oublie[sz]?|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction|"
+            r"faites "
+            r"abstraction|neglige[sz]?|passe outre|passez outre|n'ecoute[sz]? pas|ne suis pas|ne suivez pas|"
+            r"ne respecte[sz]? "
+            r"pas|contourne[sz]?) (?:(?:de|des|du|d|toutes|tous|tout|les|tes|vos|ton|votre|ces|ce|instructions|"
+            r"precedentes|"
+            r"anterieures|ci|dessus|initiales|d'origine|originales|que|qui|t'ont|vous ont|ete|donnees|donnes|et) ){0,6}"
+            r"(?:instructions|consignes|regles|directives|ordres|commandes|indications|restrictions|limites|"
+            r"programmation|prompt)\b",
+        ),
+        (
+            "oublie oublies oubliez ignore ignores ignorez",
+            r"\b(?:oublie[sz]?|ignore[sz]?) tout (?:ce qu(?:e|i)|ce qu'on|avant|le reste|ce que tu sais|"
+            r"ce que vous savez)",
+        ),
+        (
+            "tache mission instruction consigne",
+            r"\b(?:ta|votre) (?:nouvelle|vraie|veritable|seule|prochaine) (?:tache|mission|instruction|"
+            r"consigne) (?:est|"
+            r"sera|consiste)",
+        ),
+        (
+            "instruction instructions consigne consignes tache taches",
+            r"\b(?:nouvelles?) (?:instructions?|consignes?|taches?)\s*:",
+        ),
     ),
     *_rules(
-        "instruction_override", 0.95, "asks the assistant to ignore its instructions (Spanish)",
-        ("ignora ignore ignoren ignorar olvida olvide olviden olvidate olvidar descarta descarte omite omita caso "
-         "sigas obedezcas alto salta saltate",
-         r"\b(?:ignora|ignore|ignoren|ignorar|olvida|olvide|olviden|olvidate|olvidar|descarta|descarte|omite|omita|"
-         r"haz caso omiso(?: de| a)?|no hagas caso(?: de| a)?|no sigas|no obedezcas|pasa por alto|salta(?:te)?) "
-         r"(?:(?:de|a|todas|todos|todo|las|los|tus|sus|su|tu|estas|esas|instrucciones|anteriores|previas|de arriba|"
-         r"iniciales|originales|que|te|han|dado|dieron|y) ){0,6}(?:instrucciones|reglas|indicaciones|ordenes|"
-         r"directrices|normas|comandos|restricciones|limitaciones|programacion|prompt|tareas)\b"),
-        ("olvida olvide olvidate ignora",
-         r"\b(?:olvida|olvide|olvidate de|ignora) todo (?:lo que|lo anterior|lo de antes|lo que (?:te )?(?:dije|han "
-         r"dicho)|que digo|antes)"),
-        ("tarea mision instruccion orden",
-         r"\b(?:tu|su) (?:nueva|verdadera|unica|siguiente|proxima) (?:tarea|mision|instruccion|orden) (?:es|sera|"
-         r"consiste)"),
+        "instruction_override",
+        0.95,
+        "asks the assistant to ignore its instructions (Spanish)",
+        (
+            "ignora ignore ignoren ignorar olvida olvide olviden olvidate olvidar descarta descarte omite omita caso "
+            "sigas obedezcas alto salta saltate",
+            r"\b(?:ignora|ignore|ignoren|ignorar|olvida|olvide|olviden|olvidate|olvidar|descarta|descarte|omite|omita|"
+            r"haz caso omiso(?: de| a)?|no hagas caso(?: de| a)?|no sigas|no obedezcas|pasa por alto|salta(?:te)?) "
+            r"(?:(?:de|a|todas|todos|todo|las|los|tus|sus|su|tu|estas|esas|instrucciones|anteriores|previas|de arriba|"
+            r"iniciales|originales|que|te|han|dado|dieron|y) ){0,6}(?:instrucciones|reglas|indicaciones|ordenes|"
+            r"directrices|normas|comandos|restricciones|limitaciones|programacion|prompt|tareas)\b",
+        ),
+        (
+            "olvida olvide olvidate ignora",
+            r"\b(?:olvida|olvide|olvidate de|ignora) todo (?:lo que|lo anterior|lo de antes|lo que (?:te )?(?:dije|han "
+            r"dicho)|que digo|antes)",
+        ),
+        (
+            "tarea mision instruccion orden",
+            r"\b(?:tu|su) (?:nueva|verdadera|unica|siguiente|proxima) (?:tarea|mision|instruccion|orden) (?:es|sera|"
+            r"consiste)",
+        ),
         ("instruccion instrucciones tarea tareas ordenes", r"\b(?:nuevas?) (?:instrucciones?|tareas?|ordenes)\s*:"),
     ),
     *_rules(
-        "instruction_override", 0.93, "asks the assistant to ignore its instructions (other language)",
-        ("negeer vergeet negeren",
-         r"\b(?:negeer|vergeet|negeren) (?:(?:alle|al|de|je|jouw|uw|vorige|eerdere|bovenstaande|voorgaande|"
-         r"oorspronkelijke) ){0,4}(?:instructies|regels|opdrachten|aanwijzingen|richtlijnen)\b"),
-        ("ignora dimentica trascura ignorate dimenticate",
-         r"\b(?:ignora|dimentica|trascura|ignorate|dimenticate) (?:(?:tutte|tutti|le|i|tue|tuoi|vostre|istruzioni|"
-         r"precedenti|sopra|iniziali|originali) ){0,4}(?:istruzioni|regole|indicazioni|direttive|ordini)\b"),
-        ("ignore esqueca esquece desconsidere",
-         r"\b(?:ignore|esqueca|esquece|desconsidere) (?:(?:todas|todos|as|os|suas|tuas|instrucoes|anteriores|previas) )"
-         r"{0,4}(?:instrucoes|regras|orientacoes|diretrizes|ordens)\b"),
-        ("unohda ohita jata ala",
-         r"\b(?:unohda|ohita|jata huomiotta|ala valita) (?:(?:kaikki|aiemmat|edelliset|aikaisemmat|alkuperaiset|sinun) )"
-         r"{0,3}(?:ohjeet|ohjeesi|saannot|saantosi|kaskyt|ohjeita|saantoja)\b"),
-        ("zignoruj zapomnij pomin olej",
-         r"\b(?:zignoruj|zapomnij|pomin|olej) (?:(?:wszystkie|wszystko|poprzednie|wczesniejsze|twoje|swoje|powyzsze) )"
-         r"{0,3}(?:instrukcje|polecenia|zasady|reguly|wytyczne)\b"),
-        ("zaboravi ignoriraj ignorisi zanemari",
-         r"\b(?:zaboravi|ignoriraj|ignorisi|zanemari) (?:(?:sve|prethodne|ranije|svoje) ){0,3}(?:instrukcije|upute|"
-         r"uputstva|pravila|naredbe)\b"),
+        "instruction_override",
+        0.93,
+        "asks the assistant to ignore its instructions (other language)",
+        (
+            "negeer vergeet negeren",
+            r"\b(?:negeer|vergeet|negeren) (?:(?:alle|al|de|je|jouw|uw|vorige|eerdere|bovenstaande|voorgaande|"
+            r"oorspronkelijke) ){0,4}(?:instructies|regels|opdrachten|aanwijzingen|richtlijnen)\b",
+        ),
+        (
+            "ignora dimentica trascura ignorate dimenticate",
+            r"\b(?:ignora|dimentica|trascura|ignorate|dimenticate) (?:(?:tutte|tutti|le|i|tue|tuoi|vostre|istruzioni|"
+            r"precedenti|sopra|iniziali|originali) ){0,4}(?:istruzioni|regole|indicazioni|direttive|ordini)\b",
+        ),
+        (
+            "ignore esqueca esquece desconsidere",
+            r"\b(?:ignore|esqueca|esquece|desconsidere) (?:(?:todas|todos|as|os|suas|tuas|instrucoes|anteriores|"
+            r"previas) )"
+            r"{0,4}(?:instrucoes|regras|orientacoes|diretrizes|ordens)\b",
+        ),
+        (
+            "unohda ohita jata ala",
+            r"\b(?:unohda|ohita|jata huomiotta|ala valita) (?:(?:kaikki|aiemmat|edelliset|aikaisemmat|alkuperaiset|"
+            r"sinun) )"
+            r"{0,3}(?:ohjeet|ohjeesi|saannot|saantosi|kaskyt|ohjeita|saantoja)\b",
+        ),
+        (
+            "zignoruj zapomnij pomin olej",
+            r"\b(?:zignoruj|zapomnij|pomin|olej) (?:(?:wszystkie|wszystko|poprzednie|wczesniejsze|twoje|swoje|"
+            r"powyzsze) )"
+            r"{0,3}(?:instrukcje|polecenia|zasady|reguly|wytyczne)\b",
+        ),
+        (
+            "zaboravi ignoriraj ignorisi zanemari",
+            r"\b(?:zaboravi|ignoriraj|ignorisi|zanemari) (?:(?:sve|prethodne|ranije|svoje) ){0,3}(?:instrukcije|upute|"
+            r"uputstva|pravila|naredbe)\b",
+        ),
     ),
     # ------------------------------------------------------------------ role-play jailbreaks
     *_rules(
-        "roleplay_jailbreak", 0.96, "tries a known jailbreak persona (DAN and similar)",
+        "roleplay_jailbreak",
+        0.96,
+        "tries a known jailbreak persona (DAN and similar)",
         ("anything", r"\bdo anything now\b"),
-        ("dan stan dude aim kevin mongo betterdan antigpt evil ucar apophis omega jailbreak jailbroken",
-         r"\b(?:dan|stan|dude|aim|kevin|mongo tom|betterdan|antigpt|anti-dan|evil confidant|ucar|apophis|omega|"
-         r"jailbreak|jailbroken) (?:mode )?(?:enabled|activated|on|output|response|prompt|persona)\b"),
+        (
+            "dan stan dude aim kevin mongo betterdan antigpt evil ucar apophis omega jailbreak jailbroken",
+            r"\b(?:dan|stan|dude|aim|kevin|mongo tom|betterdan|antigpt|anti-dan|evil confidant|ucar|apophis|omega|"
+            r"jailbreak|jailbroken) (?:mode )?(?:enabled|activated|on|output|response|prompt|persona)\b",
+        ),
         ("developer dev", r"\b(?:developer|dev) mode (?:output|response|persona)\b"),
-        ("dan stan dude betterdan antigpt mongo evil aim",
-         r"\b(?:you are|you're|youre|act as|acting as|pretend to be|become|as) (?:now )?(?:a |an |the )?(?:dan|stan|"
-         r"dude|betterdan|antigpt|mongo tom|evil confidant|aim)\b"),
-        ("jailbreak jailbroken dan developer",
-         r"\[(?:🔓 ?)?(?:jailbreak|jailbroken|dan)\]|\((?:🔓 ?)?developer mode output\)"),
+        (
+            "dan stan dude betterdan antigpt mongo evil aim",
+            r"\b(?:you are|you're|youre|act as|acting as|pretend to be|become|as) (?:now )?(?:a |an |the )?(?:dan|stan|"
+            r"dude|betterdan|antigpt|mongo tom|evil confidant|aim)\b",
+        ),
+        (
+            "jailbreak jailbroken dan developer",
+            r"\[(?:🔓 ?)?(?:jailbreak|jailbroken|dan)\]|\((?:🔓 ?)?developer mode output\)",
+        ),
     ),
     *_rules(
-        "roleplay_jailbreak", 0.92, "tries to switch the assistant into an unrestricted mode",
-        ("mode",
-         r"\b(?:you are|you're|youre|you will be|you'll be|now|are now|switch(?:ed)? to|entering|enter|activate|"
-         r"activated|enable|enabled|engage|engaged|turn on|simulate|initiate|unlock|unlocked|boot into|start) (?:in |"
-         r"into )?(?:the )?(?:unrestricted|jailbreak|jailbroken|evil|opposite|dude|stan|aim|unfiltered|uncensored|"
-         r"no-?limits?|no-?restrictions?|chaos|dan|freedom|unleashed|god|amoral|rogue) mode\b"),
-        ("mode",
-         r"\b(?:you are|you're|youre|you will be|you'll be|are now|you are now|switch(?:ed)? to|entering|simulate|act "
-         r"as|pretend|respond as|answer as|acting in|act in|operate in|operating in) (?:in |into )?(?:the |a )?"
-         r"(?:developer|dev|admin|debug|maintenance|sudo|root|super|test|training|diagnostic|override|unlocked) mode\b"),
-        ("jailbroken unlocked freed liberated unshackled",
-         r"\b(?:you are|you're|you have been|you've been|you are now|i have) (?:successfully )?(?:jailbroken|unlocked|"
-         r"freed|liberated|unshackled)\b"),
+        "roleplay_jailbreak",
+        0.92,
+        "tries to switch the assistant into an unrestricted mode",
+        (
+            "mode",
+            r"\b(?:you are|you're|youre|you will be|you'll be|now|are now|switch(?:ed)? to|entering|enter|activate|"
+            r"activated|enable|enabled|engage|engaged|turn on|simulate|initiate|unlock|unlocked|boot into|"
+            r"start) (?:in |"
+            r"into )?(?:the )?(?:unrestricted|jailbreak|jailbroken|evil|opposite|dude|stan|aim|unfiltered|uncensored|"
+            r"no-?limits?|no-?restrictions?|chaos|dan|freedom|unleashed|god|amoral|rogue) mode\b",
+        ),
+        (
+            "mode",
+            r"\b(?:you are|you're|youre|you will be|you'll be|are now|you are now|switch(?:ed)? to|entering|simulate|"
+            r"act "
+            r"as|pretend|respond as|answer as|acting in|act in|operate in|operating in) (?:in |into )?(?:the |a )?"
+            r"(?:developer|dev|admin|debug|maintenance|sudo|root|super|test|training|diagnostic|override|"
+            r"unlocked) mode\b",
+        ),
+        (
+            "jailbroken unlocked freed liberated unshackled",
+            r"\b(?:you are|you're|you have been|you've been|you are now|i have) (?:successfully )?(?:jailbroken|"
+            r"unlocked|"
+            r"freed|liberated|unshackled)\b",
+        ),
         (_PERSONA_ANCHORS, rf"\b{_PERSONA_SETTERS}\b[^.\n]{{0,80}}\b{_NO_LIMITS}"),
-        ("unrestricted unfiltered uncensored unlimited amoral unethical evil rogue jailbroken unaligned unchained "
-         "unleashed lawless immoral uncontrolled rebellious dark",
-         rf"\b(?:unrestricted|unfiltered|uncensored|unlimited|amoral|unethical|evil|rogue|jailbroken|unaligned|unchained|"
-         rf"unleashed|lawless|immoral|uncontrolled|rebellious|dark) {_AI_WORDS}\b"),
+        (
+            "unrestricted unfiltered uncensored unlimited amoral unethical evil rogue jailbroken unaligned unchained "
+            "unleashed lawless immoral uncontrolled rebellious dark",
+            rf"\b(?:unrestricted|unfiltered|uncensored|unlimited|amoral|unethical|evil|rogue|jailbroken|unaligned|"
+            rf"unchained|"
+            rf"unleashed|lawless|immoral|uncontrolled|rebellious|dark) {_AI_WORDS}\b",
+        ),
         ("character role persona", r"\b(?:stay|remain|keep) in (?:character|role|persona)\b"),
-        ("never aldrig aldri nie niemals jamais nunca",
-         r"\b(?:never|aldrig|aldri|nie|niemals|jamais|nunca) (?:refuses?|declines?|says? no|sager nej|siger nej|sier nei|"
-         r"sagst nein|sagt nein|dis non|dit non|dices que no|dice que no|te niegas|se niega|refuse[sz]? rien)\b|"
-         r"\b(?:sager|siger|sier|sagst|sagt|dice|dices) (?:aldrig|aldri|nie|niemals|nunca) (?:nej|nei|nein|no)\b"),
+        (
+            "never aldrig aldri nie niemals jamais nunca",
+            r"\b(?:never|aldrig|aldri|nie|niemals|jamais|nunca) (?:refuses?|declines?|says? no|sager nej|siger nej|"
+            r"sier nei|"
+            r"sagst nein|sagt nein|dis non|dit non|dices que no|dice que no|te niegas|se niega|refuse[sz]? rien)\b|"
+            r"\b(?:sager|siger|sier|sagst|sagt|dice|dices) (?:aldrig|aldri|nie|niemals|nunca) (?:nej|nei|nein|no)\b",
+        ),
         ("character role", r"\b(?:don't|do not|never|dont) break (?:character|role)\b"),
-        ("responses answers replies personas personalities outputs",
-         r"\b(?:two|2|dual|both|separate) (?:responses|answers|replies|personas|personalities|outputs)\b[^.\n]{0,80}"
-         r"\b(?:jailbroken|jailbreak|developer mode|unfiltered|uncensored|dan|evil|unrestricted|normal and)"),
+        (
+            "responses answers replies personas personalities outputs",
+            r"\b(?:two|2|dual|both|separate) (?:responses|answers|replies|personas|personalities|outputs)\b[^.\n]{0,80}"
+            r"\b(?:jailbroken|jailbreak|developer mode|unfiltered|uncensored|dan|evil|unrestricted|normal and)",
+        ),
     ),
     *_rules(
-        "roleplay_jailbreak", 0.3, "asks the assistant to play a role",
+        "roleplay_jailbreak",
+        0.3,
+        "asks the assistant to play a role",
         (_PERSONA_ANCHORS, rf"\b{_PERSONA_SETTERS}\b"),
-        ("no without free bound unbound unshackled liberated freed break beyond outside zero lacking devoid ignores "
-         "ignoring doesn does don never unrestricted unfiltered uncensored unlimited limitless amoral unethical lawless "
-         "jailbroken unaligned unchained unleashed rogue evil immoral", rf"\b{_NO_LIMITS}\b"),
+        (
+            "no without free bound unbound unshackled liberated freed break beyond outside zero lacking devoid ignores "
+            "ignoring doesn does don never unrestricted unfiltered uncensored unlimited limitless amoral unethical lawl"
+            "ess"
+            " "
+            "jailbroken unaligned unchained unleashed rogue evil immoral",
+            rf"\b{_NO_LIMITS}\b",
+        ),
         ("jailbreak jail developer dev god mode", r"\b(?:jailbreak|jail break|(?:developer|dev|god|debug) mode)\b"),
-        ("hypothetical hypothetically fictional novel story movie screenplay game play pretend",
-         r"\b(?:hypothetical(?:ly)?|in a fictional (?:world|story|scenario|universe)|for a (?:novel|story|movie|"
-         r"screenplay|game)|let's play a game|lets play a game|let's pretend|lets pretend)\b"),
+        (
+            "hypothetical hypothetically fictional novel story movie screenplay game play pretend",
+            r"\b(?:hypothetical(?:ly)?|in a fictional (?:world|story|scenario|universe)|for a (?:novel|story|movie|"
+            r"screenplay|game)|let's play a game|lets play a game|let's pretend|lets pretend)\b",
+        ),
     ),
     *_rules(
-        "roleplay_jailbreak", 0.75, "uses the 'grandmother' trick to get secrets",
-        ("grandma grandmother granny grandpa grandfather late",
-         r"\b(?:grandma|grandmother|granny|grandpa|grandfather|late (?:mother|father|mom|dad))\b[^\n]{0,120}\b(?:password|"
-         r"passwords|keys?|serial|license|licence|admin|secret|napalm|recipe for|windows|codes?)\b"),
-        ("oma grossmutter omi bestemor mormor farmor bedstemor grand mere mamie abuela abuelita nonna",
-         r"\b(?:oma|grossmutter|omi|bestemor|mormor|farmor|bedstemor|grand-mere|grand mere|mamie|abuela|abuelita|"
-         r"nonna)\b[^\n]{0,120}\b(?:passw\w*|passord\w*|losenord\w*|adgangskode\w*|mot de passe|contrasena\w*|"
-         r"lizenz\w*|lisens\w*|licens\w*|licence|licencia\w*|schlussel\w*|nokler|nycklar|nogler|cles|claves|codes?|"
-         r"codigos|koder?|rabatt\w*|windows)"),
+        "roleplay_jailbreak",
+        0.75,
+        "uses the 'grandmother' trick to get secrets",
+        (
+            "grandma grandmother granny grandpa grandfather late",
+            r"\b(?:grandma|grandmother|granny|grandpa|grandfather|late (?:mother|father|mom|"
+            r"dad))\b[^\n]{0,120}\b(?:password|"
+            r"passwords|keys?|serial|license|licence|admin|secret|napalm|recipe for|windows|codes?)\b",
+        ),
+        (
+            "oma grossmutter omi bestemor mormor farmor bedstemor grand mere mamie abuela abuelita nonna",
+            r"\b(?:oma|grossmutter|omi|bestemor|mormor|farmor|bedstemor|grand-mere|grand mere|mamie|abuela|abuelita|"
+            r"nonna)\b[^\n]{0,120}\b(?:passw\w*|passord\w*|losenord\w*|adgangskode\w*|mot de passe|contrasena\w*|"
+            r"lizenz\w*|lisens\w*|licens\w*|licence|licencia\w*|schlussel\w*|nokler|nycklar|nogler|cles|claves|codes?|"
+            r"codigos|koder?|rabatt\w*|windows)",
+        ),
     ),
     *_rules(
-        "roleplay_jailbreak", 0.9, "tries to switch the assistant into an unrestricted persona (other language)",
-        ("bist tu tue stell spiel spiele du lat lad later ar fran es fais joue ahora partir finge haz actua interpreta",
-         r"\b(?:du bist (?:jetzt|nun|ab sofort|ab jetzt)|ab (?:jetzt|sofort) bist du|tu so als|tue so als|stell dir vor,? "
-         r"du (?:bist|warst)|spiel(?:e)? die rolle|du er (?:na|nu)|fra (?:na|nu) (?:av|af) er du|lat som|lad som|later "
-         r"som|du ar (?:nu|numera)|fran och med nu ar du|tu es (?:maintenant|desormais)|a partir de maintenant,? tu es|"
-         r"fais semblant|joue le role|ahora eres|a partir de ahora eres|finge (?:ser|que)|haz de|actua como|interpreta "
-         r"(?:el|a)) [^.\n]{0,80}\b(?:ohne (?:jegliche |alle |irgendwelche |jede )?(?:einschrankungen|regeln|grenzen|"
-         r"filter|zensur|moral|ethik)|uten (?:noen )?(?:begrensninger|regler|filter|sensur|grenser)|utan (?:nagra )?"
-         r"(?:begransningar|regler|filter|censur|granser)|uden (?:nogen )?(?:begraensninger|regler|filtre|censur|"
-         r"graenser)|sans (?:aucune |aucun )?(?:restrictions?|regles?|limites?|filtres?|censure|morale)|sin (?:ninguna "
-         r"|ningun )?(?:restricciones|reglas|limites|filtros|censura|moral)|dan|bose|ond|ondskapsfull|mechant|malvado|"
-         r"malvada|uncensiert|ufiltrert|ocensurerad|ucensureret|non censure|sin censura)"),
-        ("entwicklermodus entwickler utviklermodus utvecklarlage udviklertilstand udviklermode mode modo gottmodus",
-         r"\b(?:entwicklermodus|entwickler-modus|utviklermodus|utvecklarlage|udviklertilstand|udviklermode|mode "
-         r"developpeur|modo (?:de )?desarrollador|modo dios|gottmodus)\b"),
+        "roleplay_jailbreak",
+        0.9,
+        "tries to switch the assistant into an unrestricted persona (other language)",
+        (
+            "bist tu tue stell spiel spiele du lat lad later ar fran es fais joue ahora partir finge haz actua interpre"
+            "ta",
+            r"\b(?:du bist (?:jetzt|nun|ab sofort|ab jetzt)|ab (?:jetzt|sofort) bist du|tu so als|tue so als|"
+            r"stell dir vor,? "
+            r"du (?:bist|warst)|spiel(?:e)? die rolle|du er (?:na|nu)|fra (?:na|nu) (?:av|af) er du|lat som|lad som|"
+            r"later "
+            r"som|du ar (?:nu|numera)|fran och med nu ar du|tu es (?:maintenant|desormais)|"
+            r"a partir de maintenant,? tu es|"
+            r"fais semblant|joue le role|ahora eres|a partir de ahora eres|finge (?:ser|que)|haz de|actua como|"
+            r"interpreta "
+            r"(?:el|a)) [^.\n]{0,80}\b(?:ohne (?:jegliche |alle |irgendwelche |jede )?(?:einschrankungen|regeln|"
+            r"grenzen|"
+            r"filter|zensur|moral|ethik)|uten (?:noen )?(?:begrensninger|regler|filter|sensur|grenser)|utan (?:nagra )?"
+            r"(?:begransningar|regler|filter|censur|granser)|uden (?:nogen )?(?:begraensninger|regler|filtre|censur|"
+            r"graenser)|sans (?:aucune |aucun )?(?:restrictions?|regles?|limites?|filtres?|censure|morale)|"
+            r"sin (?:ninguna "
+            r"|ningun )?(?:restricciones|reglas|limites|filtros|censura|moral)|dan|bose|ond|ondskapsfull|mechant|"
+            r"malvado|"
+            r"malvada|uncensiert|ufiltrert|ocensurerad|ucensureret|non censure|sin censura)",
+        ),
+        (
+            "entwicklermodus entwickler utviklermodus utvecklarlage udviklertilstand udviklermode mode modo gottmodus",
+            r"\b(?:entwicklermodus|entwickler-modus|utviklermodus|utvecklarlage|udviklertilstand|udviklermode|mode "
+            r"developpeur|modo (?:de )?desarrollador|modo dios|gottmodus)\b",
+        ),
     ),
     # ------------------------------------------------------------------ system prompt extraction
     *_rules(
-        "prompt_extraction", 0.95, "tries to get the assistant to reveal its hidden instructions",
-        ("prompt message instructions directives rules guidelines configuration config context orders",
-         rf"\b{_REQUEST_VERBS} (?:me |us |out |back |here |again )?(?:all |everything (?:in|from) |exactly |verbatim "
-         rf"|word for word )?(?:of )?(?:(?:the )?(?:contents?|text|content|wording|words|first (?:line|lines|sentence|"
-         rf"words)) (?:of |in ))?(?:your|the|this|its|ur|thy) (?:full |entire |complete |exact |whole |current |actual "
-         rf"|real |verbatim |secret |hidden |original |initial |first )*{_PROMPT_NOUNS}\b"),
-        ("prompt message instructions preprompt metaprompt systemprompt",
-         r"\b(?:system ?prompt|system ?message|pre ?prompt|meta ?prompt|initial prompt|hidden prompt|secret prompt|"
-         r"original prompt|developer (?:message|prompt|instructions)|system instructions|custom instructions)\b[^.\n]"
-         r"{0,40}\b(?:reveal|show|print|display|output|repeat|leak|dump|share|give|tell|copy|paste|quote|verbatim|word "
-         r"for word|translate|summari[sz]e|spell|write|send|list)\b"),
-        ("above before preceding prior given told start beginning top far",
-         r"\b(?:repeat|print|output|show|write|copy|return|display|echo|type|recite) (?:out )?(?:all |everything |the "
-         r"(?:text|words|content|message|lines|instructions|sentences|conversation|prompt) )?(?:above|before (?:this|my "
-         r"message|the (?:first|user))|preceding|prior to this|you (?:were|have been) (?:given|told)|from the (?:start|"
-         r"beginning|top)|so far)\b[^.\n]{0,40}\b(?:verbatim|word for word|exactly|in full|including|starting|"
-         r"code ?block|everything|all of it)"),
-        ("starting beginning begin begins start starts",
-         r"\b(?:starting|beginning|begins?|starts?|that starts|which starts) with ['\"“]?(?:you are|you're|your "
-         r"instructions|system|#|<)"),
-        ("above before",
-         r"\b(?:everything|all|the text|anything) (?:written |said |stated )?(?:above|before) (?:this|my) (?:line|"
-         r"message|prompt|sentence)\b"),
-        ("tout todo text texte teksten texten",
-         r"\b(?:(?:affiche|montre|repete|ecris|donne)[sz]? tout (?:le texte )?(?:ce )?qui (?:precede|est avant|se trouve "
-         r"(?:avant|au-dessus))|(?:muestra|repite|escribe|dame) todo (?:el texto )?(?:lo )?que (?:hay|esta|aparece|"
-         r"viene) (?:antes|arriba)|(?:gib|zeige?|wiederhole|schreibe?) (?:mir )?(?:den )?(?:gesamten |ganzen )?text,? "
-         r"der (?:vor|uber) (?:dieser|diesem|der|meiner)|(?:skriv ut|vis|gjenta|visa|upprepa|gentag|skriv) (?:meg |mig "
-         r")?(?:all |hele |hela |al )?(?:teksten|texten|tekst|text) (?:som|der) (?:star|kommer) (?:for|fore|over|"
-         r"ovanfor|ovenfor))"),
+        "prompt_extraction",
+        0.95,
+        "tries to get the assistant to reveal its hidden instructions",
+        (
+            "prompt message instructions directives rules guidelines configuration config context orders",
+            rf"\b{_REQUEST_VERBS} (?:me |us |out |back |here |again )?(?:all |everything (?:in|from) |exactly |"
+            rf"verbatim "
+            rf"|word for word )?(?:of )?(?:(?:the )?(?:contents?|text|content|wording|words|first (?:line|lines|"
+            rf"sentence|"
+            rf"words)) (?:of |in ))?(?:your|the|this|its|ur|thy) (?:full |entire |complete |exact |whole |current |"
+            rf"actual "
+            rf"|real |verbatim |secret |hidden |original |initial |first )*{_PROMPT_NOUNS}\b",
+        ),
+        (
+            "prompt message instructions preprompt metaprompt systemprompt",
+            r"\b(?:system ?prompt|system ?message|pre ?prompt|meta ?prompt|initial prompt|hidden prompt|secret prompt|"
+            r"original prompt|developer (?:message|prompt|instructions)|system instructions|"
+            r"custom instructions)\b[^.\n]"
+            r"{0,40}\b(?:reveal|show|print|display|output|repeat|leak|dump|share|give|tell|copy|paste|quote|verbatim|"
+            r"word "
+            r"for word|translate|summari[sz]e|spell|write|send|list)\b",
+        ),
+        (
+            "above before preceding prior given told start beginning top far",
+            r"\b(?:repeat|print|output|show|write|copy|return|display|echo|type|recite) (?:out )?(?:all |everything |"
+            r"the "
+            r"(?:text|words|content|message|lines|instructions|sentences|conversation|prompt) )?(?:above|"
+            r"before (?:this|"
+            r"my "
+            r"message|the (?:first|user))|preceding|prior to this|you (?:were|have been) (?:given|told)|"
+            r"from the (?:start|"
+            r"beginning|top)|so far)\b[^.\n]{0,40}\b(?:verbatim|word for word|exactly|in full|including|starting|"
+            r"code ?block|everything|all of it)",
+        ),
+        (
+            "starting beginning begin begins start starts",
+            r"\b(?:starting|beginning|begins?|starts?|that starts|which starts) with ['\"“]?(?:you are|you're|your "
+            r"instructions|system|#|<)",
+        ),
+        (
+            "above before",
+            r"\b(?:everything|all|the text|anything) (?:written |said |stated )?(?:above|before) (?:this|my) (?:line|"
+            r"message|prompt|sentence)\b",
+        ),
+        (
+            "tout todo text texte teksten texten",
+            r"\b(?:(?:affiche|montre|repete|ecris|donne)[sz]? tout (?:le texte )?(?:ce )?qui (?:precede|est avant|"
+            r"se trouve "
+            r"(?:avant|au-dessus))|(?:muestra|repite|escribe|dame) todo (?:el texto )?(?:lo )?que (?:hay|esta|aparece|"
+            r"viene) (?:antes|arriba)|(?:gib|zeige?|wiederhole|schreibe?) (?:mir )?(?:den )?(?:gesamten |"
+            r"ganzen )?text,? "
+            r"der (?:vor|uber) (?:dieser|diesem|der|meiner)|(?:skriv ut|vis|gjenta|visa|upprepa|gentag|skriv) (?:meg |"
+            r"mig "
+            r")?(?:all |hele |hela |al )?(?:teksten|texten|tekst|text) (?:som|der) (?:star|kommer) (?:for|fore|over|"
+            r"ovanfor|ovenfor))",
+        ),
     ),
     *_rules(
-        "prompt_extraction", 0.75, "asks about the assistant's hidden instructions",
-        ("prompt systemprompt preprompt metaprompt instructions message injection",
-         r"\b(?:system ?prompt|pre ?prompt|meta ?prompt|initial prompt|hidden prompt|secret prompt|original prompt|"
-         r"hidden instructions|secret instructions|internal instructions|initial instructions|original instructions|"
-         r"developer message|custom instructions|prompt injection)\b"),
-        ("told instructed programmed asked prompted configured",
-         r"\bwhat (?:were|have) you (?:been )?(?:told|instructed|programmed|asked|prompted|configured) (?:to|not to|by|"
-         r"before|initially|at the (?:start|beginning))"),
-        ("given told provided programmed trained",
-         r"\b(?:what|which) (?:instructions|rules|guidelines|directives|orders|prompt) (?:were|have) you (?:been )?"
-         r"(?:given|told|provided|programmed|trained)"),
-        ("instructions prompt programming directives guidelines rules",
-         r"\b(?:what|which) (?:are|were|is) (?:your|ur) (?:exact |full |secret |hidden |internal |initial |original |"
-         r"complete )?(?:instructions|prompt|programming|directives|guidelines|system rules|rules you follow)"
-         r"(?:\s*\?|$| (?:exactly|verbatim|word for word|in full))"),
-        ("instructions prompt rules programming",
-         r"\byour (?:instructions|prompt|rules|programming) (?:say|said|state|tell you)\b"),
+        "prompt_extraction",
+        0.75,
+        "asks about the assistant's hidden instructions",
+        (
+            "prompt systemprompt preprompt metaprompt instructions message injection",
+            r"\b(?:system ?prompt|pre ?prompt|meta ?prompt|initial prompt|hidden prompt|secret prompt|original prompt|"
+            r"hidden instructions|secret instructions|internal instructions|initial instructions|original instructions|"
+            r"developer message|custom instructions|prompt injection)\b",
+        ),
+        (
+            "told instructed programmed asked prompted configured",
+            r"\bwhat (?:were|have) you (?:been )?(?:told|instructed|programmed|asked|prompted|configured) (?:to|not to|"
+            r"by|"
+            r"before|initially|at the (?:start|beginning))",
+        ),
+        (
+            "given told provided programmed trained",
+            r"\b(?:what|which) (?:instructions|rules|guidelines|directives|orders|prompt) (?:were|have) you (?:been )?"
+            r"(?:given|told|provided|programmed|trained)",
+        ),
+        (
+            "instructions prompt programming directives guidelines rules",
+            r"\b(?:what|which) (?:are|were|is) (?:your|ur) (?:exact |full |secret |hidden |internal |initial |"
+            r"original |"
+            r"complete )?(?:instructions|prompt|programming|directives|guidelines|system rules|rules you follow)"
+            r"(?:\s*\?|$| (?:exactly|verbatim|word for word|in full))",
+        ),
+        (
+            "instructions prompt rules programming",
+            r"\byour (?:instructions|prompt|rules|programming) (?:say|said|state|tell you)\b",
+        ),
     ),
     *_rules(
-        "prompt_extraction", 0.3, "asks how the assistant was set up",
-        ("programmed configured instructed prompted set",
-         r"\b(?:how (?:were|are) you (?:programmed|configured|instructed|prompted|set up)|who (?:programmed|instructed|"
-         r"configured|prompted) you)\b"),
+        "prompt_extraction",
+        0.3,
+        "asks how the assistant was set up",
+        (
+            "programmed configured instructed prompted set",
+            r"\b(?:how (?:were|are) you (?:programmed|configured|instructed|prompted|set up)|who (?:programmed|"
+            r"instructed|"
+            r"configured|prompted) you)\b",
+        ),
     ),
     *_rules(
-        "prompt_extraction", 0.95, "tries to get the assistant to reveal its hidden instructions (other language)",
-        ("systemprompt* prompt* systemnachricht systemanweisungen systemmelding* systemmeddelandet sistema systeme "
-         "instructions instrucciones anweisungen instruktionen instruksjoner instruktioner instrukser regler regeln "
-         "instruktionerna instruktionerne instruksjonene",
-         r"\b(?:zeige?|zeigen sie|gib|geben sie|nenne|nennen sie|verrate|verraten sie|wiederhole|wiederholen sie|drucke|"
-         r"schreibe?|sag|sage|kopiere|ausgeben|vis|vise|visa|avslor|avslore|avsloj|fortell|fortael|beratta|gjenta|"
-         r"gentag|upprepa|skriv|gi|giv|ge|montre|montrez|affiche|affichez|revele|revelez|repete|repetez|donne|donnez|"
-         r"dis|dites|ecris|ecrivez|muestra|muestrame|muestre|revela|revelame|repite|repita|dime|diga|ensename|escribe|"
-         r"dame|copia) (?:(?:mir|uns|meg|mig|oss|moi|nous|me|nos|mi|en|ut|her|hier|ici|aqui|alle|alles|den|die|das|"
-         r"dein|deine|deinen|ihren|ihre|din|dine|ditt|dina|ton|ta|tes|votre|vos|le|la|les|tu|tus|su|sus|el|los|las|"
-         r"gesamten?|kompletten?|vollstandigen?|ganzen?|hele|hela|komplette|fullstendige|fullstandiga|entier|complet|"
-         r"completo|completa|text|texte|texto) ){0,5}(?:system ?prompt\w*|prompt-?text|systemnachricht|"
-         r"systemanweisungen|systemmeldingen?|systemmeddelandet|prompten|prompt systeme|prompt du systeme|prompt del "
-         r"sistema|prompt de sistema|mensaje del sistema|message systeme|instructions (?:initiales|systeme|secretes|"
-         r"cachees|d'origine|originales)|instrucciones (?:iniciales|del sistema|ocultas|secretas|originales)|"
-         r"(?:ursprunglichen|geheimen|versteckten|internen|ersten) (?:anweisungen|instruktionen|regeln)|(?:opprinnelige|"
-         r"oprindelige|skjulte|hemmelige|interne|forste|ursprungliga|dolda|hemliga|interna|forsta) (?:instruksjoner|"
-         r"instruktioner|instrukser|regler|instruktionerna)|prompt|instruksjonene dine|instruktionerna|"
-         r"instruktionerne)\b"),
+        "prompt_extraction",
+        0.95,
+        "tries to get the assistant to reveal its hidden instructions (other language)",
+        (
+            "systemprompt* prompt* systemnachricht systemanweisungen systemmelding* systemmeddelandet sistema systeme "
+            "instructions instrucciones anweisungen instruktionen instruksjoner instruktioner instrukser regler regeln "
+            "instruktionerna instruktionerne instruksjonene",
+            r"\b(?:zeige?|zeigen sie|gib|geben sie|nenne|nennen sie|verrate|verraten sie|wiederhole|wiederholen sie|"
+            r"drucke|"
+            r"schreibe?|sag|sage|kopiere|ausgeben|vis|vise|visa|avslor|avslore|avsloj|fortell|fortael|beratta|gjenta|"
+            r"gentag|upprepa|skriv|gi|giv|ge|montre|montrez|affiche|affichez|revele|revelez|repete|repetez|donne|"
+            r"donnez|"
+            r"dis|dites|ecris|ecrivez|muestra|muestrame|muestre|revela|revelame|repite|repita|dime|diga|ensename|"
+            r"escribe|"
+            r"dame|copia) (?:(?:mir|uns|meg|mig|oss|moi|nous|me|nos|mi|en|ut|her|hier|ici|aqui|alle|alles|den|die|das|"
+            r"dein|deine|deinen|ihren|ihre|din|dine|ditt|dina|ton|ta|tes|votre|vos|le|la|les|tu|tus|su|sus|el|los|las|"
+            r"gesamten?|kompletten?|vollstandigen?|ganzen?|hele|hela|komplette|fullstendige|fullstandiga|entier|"
+            r"complet|"
+            r"completo|completa|text|texte|texto) ){0,5}(?:system ?prompt\w*|prompt-?text|systemnachricht|"
+            r"systemanweisungen|systemmeldingen?|systemmeddelandet|prompten|prompt systeme|prompt du systeme|"
+            r"prompt del "
+            r"sistema|prompt de sistema|mensaje del sistema|message systeme|instructions (?:initiales|systeme|secretes|"
+            r"cachees|d'origine|originales)|instrucciones (?:iniciales|del sistema|ocultas|secretas|originales)|"
+            r"(?:ursprunglichen|geheimen|versteckten|internen|ersten) (?:anweisungen|instruktionen|regeln)|"
+            r"(?:opprinnelige|"
+            r"oprindelige|skjulte|hemmelige|interne|forste|ursprungliga|dolda|hemliga|interna|forsta) (?:instruksjoner|"
+            r"instruktioner|instrukser|regler|instruktionerna)|prompt|instruksjonene dine|instruktionerna|"
+            r"instruktionerne)\b",
+        ),
     ),
     *_rules(
-        "prompt_extraction", 0.6, "asks about the assistant's instructions (other language)",
-        ("anweisungen instruktionen regeln vorgaben",
-         r"\b(?:was|wie) (?:sind|lauten|waren) deine (?:anweisungen|instruktionen|regeln|vorgaben)\s*\?"),
-        ("dine instruksjonene instruktionerne",
-         r"\b(?:hva|hvad) (?:er|var) (?:dine|instruksjonene dine|instruktionerne) ?(?:instruksjoner|instrukser|"
-         r"instruktioner|regler)?\s*\?"),
+        "prompt_extraction",
+        0.6,
+        "asks about the assistant's instructions (other language)",
+        (
+            "anweisungen instruktionen regeln vorgaben",
+            r"\b(?:was|wie) (?:sind|lauten|waren) deine (?:anweisungen|instruktionen|regeln|vorgaben)\s*\?",
+        ),
+        (
+            "dine instruksjonene instruktionerne",
+            r"\b(?:hva|hvad) (?:er|var) (?:dine|instruksjonene dine|instruktionerne) ?(?:instruksjoner|instrukser|"
+            r"instruktioner|regler)?\s*\?",
+        ),
         ("dina", r"\bvad (?:ar|var) dina (?:instruktioner|regler)\s*\?"),
         ("tes vos", r"\bquelles (?:sont|etaient) (?:tes|vos) (?:instructions|consignes|regles)\s*\?"),
         ("tus sus", r"\bcuales (?:son|eran) (?:tus|sus) (?:instrucciones|reglas|indicaciones)\s*\?"),
     ),
     *_rules(
-        "prompt_extraction", 0.8, "asks what the assistant was told before the chat",
-        ("gesagt aufgetragen vorgegeben befohlen mitgeteilt erklart",
-         r"\bwas (?:hat|haben|hatte|wurde) (?:dir|ihnen|man dir|man ihnen)\b[^.?\n]{0,50}\b(?:gesagt|aufgetragen|"
-         r"vorgegeben|befohlen|mitgeteilt|erklart)\b"),
-        ("fortalte fortalt sa sagt sagde berattade berattat",
-         r"\b(?:hva|hvad|vad) (?:fortalte|har|sa|sagde|berattade)\b[^.?\n]{0,40}\b(?:deg|dig|dej)\b[^?\n]{0,40}"
-         r"\b(?:for|innan|inden|chatten|samtalen|samtalet|denne|detta|start)"),
-        ("dit dite dicho dijeron dijo",
-         r"\b(?:qu'est-ce qu'on t'a dit|que t'a dit|qu'est-ce que (?:le |la )?\w+ t'a dit|que t'a-t-on dit|que te "
-         r"(?:dijeron|dijo|han dicho|ha dicho))\b"),
+        "prompt_extraction",
+        0.8,
+        "asks what the assistant was told before the chat",
+        (
+            "gesagt aufgetragen vorgegeben befohlen mitgeteilt erklart",
+            r"\bwas (?:hat|haben|hatte|wurde) (?:dir|ihnen|man dir|man ihnen)\b[^.?\n]{0,50}\b(?:gesagt|aufgetragen|"
+            r"vorgegeben|befohlen|mitgeteilt|erklart)\b",
+        ),
+        (
+            "fortalte fortalt sa sagt sagde berattade berattat",
+            r"\b(?:hva|hvad|vad) (?:fortalte|har|sa|sagde|berattade)\b[^.?\n]{0,40}\b(?:deg|dig|dej)\b[^?\n]{0,40}"
+            r"\b(?:for|innan|inden|chatten|samtalen|samtalet|denne|detta|start)",
+        ),
+        (
+            "dit dite dicho dijeron dijo",
+            r"\b(?:qu'est-ce qu'on t'a dit|que t'a dit|qu'est-ce que (?:le |la )?\w+ t'a dit|que t'a-t-on dit|que te "
+            r"(?:dijeron|dijo|han dicho|ha dicho))\b",
+        ),
     ),
     # ------------------------------------------------------------------ internal data / other customers' data
     *_rules(
-        "data_probing", 0.92, "asks for other customers' personal data",
-        (_PEOPLE_ANCHORS,
-         rf"\b(?:all|every|each|other|another|the other|your|existing|registered|previous|recent|former|vip|top|"
-         rf"other people's|everyone's|everybody's|some|random|\d+) (?:of )?(?:(?:the|your|our|other) )?{_PEOPLE}"
-         rf"(?:'s|'|s)? (?:(?:full |personal |private |contact |home |billing |shipping )?){_DATA_NOUNS}\b"),
-        (_PEOPLE_ANCHORS,
-         rf"\b{_DATA_NOUNS} (?:of|for|from|belonging to) (?:all|every|each|other|another|the other|your|existing|"
-         rf"registered|recent|previous|former|some|random|\d+) (?:(?:of )?(?:the|your|other) )?{_PEOPLE}\b"),
-        ("list lists database db table records dump export file register registry directory spreadsheet csv mailing",
-         r"\b(?:customer|client|user|member|subscriber|buyer) (?:list|lists|database|db|table|records|dump|export|"
-         r"file|register|registry|directory|spreadsheet|csv|mailing list|email list|e-mail list)\b"),
-        ("who that",
-         r"\b(?:list|everyone|everybody|all (?:the )?(?:people|persons)) (?:who|that) (?:has |have )?(?:bought|ordered|"
-         r"purchased|subscribed|signed up|registered|lives?|paid)\b"),
-        ("customers people users clients buyers",
-         r"\b(?:which|what) (?:other )?(?:customers|people|users|clients|buyers)\b[^.\n]{0,30}\b(?:bought|ordered|"
-         r"purchased|live|paid|signed up|registered|complained)\b"),
+        "data_probing",
+        0.92,
+        "asks for other customers' personal data",
+        (
+            _PEOPLE_ANCHORS,
+            rf"\b(?:all|every|each|other|another|the other|your|existing|registered|previous|recent|former|vip|top|"
+            rf"other people's|everyone's|everybody's|some|random|\d+) (?:of )?(?:(?:the|your|our|other) )?{_PEOPLE}"
+            rf"(?:'s|'|s)? (?:(?:full |personal |private |contact |home |billing |shipping )?){_DATA_NOUNS}\b",
+        ),
+        (
+            _PEOPLE_ANCHORS,
+            rf"\b{_DATA_NOUNS} (?:of|for|from|belonging to) (?:all|every|each|other|another|the other|your|existing|"
+            rf"registered|recent|previous|former|some|random|\d+) (?:(?:of )?(?:the|your|other) )?{_PEOPLE}\b",
+        ),
+        (
+            "list lists database db table records dump export file register registry directory spreadsheet csv mailing",
+            r"\b(?:customer|client|user|member|subscriber|buyer) (?:list|lists|database|db|table|records|dump|export|"
+            r"file|register|registry|directory|spreadsheet|csv|mailing list|email list|e-mail list)\b",
+        ),
+        (
+            "who that",
+            r"\b(?:list|everyone|everybody|all (?:the )?(?:people|persons)) (?:who|that) (?:has |have )?(?:bought|"
+            r"ordered|"
+            r"purchased|subscribed|signed up|registered|lives?|paid)\b",
+        ),
+        (
+            "customers people users clients buyers",
+            r"\b(?:which|what) (?:other )?(?:customers|people|users|clients|buyers)\b[^.\n]{0,30}\b(?:bought|ordered|"
+            r"purchased|live|paid|signed up|registered|complained)\b",
+        ),
         ("else", r"\bwho else (?:bought|ordered|purchased|has ordered|lives)\b"),
-        ("customer customers client clients",
-         r"\b(?:address|phone|number|e ?mail|details|data|orders?|account|purchases|info(?:rmation)?)\b[^\n]{0,80}\b"
-         r"(?:he|she|they|who|this person)(?:'s|'re| is| are) (?:also |another |a regular )?(?:a |one of your )?"
-         r"(?:customers?|clients?)\b"),
+        (
+            "customer customers client clients",
+            r"\b(?:address|phone|number|e ?mail|details|data|orders?|account|purchases|info(?:rmation)?)\b[^\n]{0,80}\b"
+            r"(?:he|she|they|who|this person)(?:'s|'re| is| are) (?:also |another |a regular )?(?:a |one of your )?"
+            r"(?:customers?|clients?)\b",
+        ),
         unless_before=_NOT_OWN,
     ),
     *_rules(
-        "data_probing", 0.92, "asks for passwords, keys or other credentials of the business",
-        ("password passwords passcode pass pin credentials login username user access",
-         r"\b(?:admin|administrator|root|superuser|super user|staff|employee|manager|owner|master|database|db|server|"
-         r"ftp|ssh|sftp|backend|back-end|back end|cms|wordpress|shopify|woocommerce|system|dashboard|admin panel|"
-         r"control panel|cpanel|hosting|mail server|smtp|the shop's|the store's|the company's|the business') "
-         r"(?:password|passwords|passcode|pass|pin|credentials|login details|login info|login|username and password|"
-         r"user name and password|access codes?)\b"),
-        ("key keys token tokens secret secrets",
-         r"\b(?:give|send|show|tell|share|list|reveal|leak|print|paste|dump|need|want|what(?:'s| is| are)|whats)\b"
-         r"[^.?\n]{0,30}\b(?:your|the shop's|the store's|the company's|the business's|the) (?:api|secret|private|access|"
-         r"encryption|ssh|signing|stripe|paypal|aws|openai|admin) (?:keys?|tokens?|secrets?)\b"),
-        ("env environment config configuration connection database sql select drop union etc show insert delete "
-         "information_schema",
-         r"(?:\.env\b|\benv(?:ironment)? variables|\bconfig(?:uration)? file|\bconnection string|\bdatabase (?:url|uri|"
-         r"dump|contents|schema|tables|credentials|password|backup)|\bsql dump|\bselect \* from|\bselect [\w,\s]+ from "
-         r"\w+|\bdrop table|\bunion select|/etc/passwd|/etc/shadow|\bshow tables|\binsert into \w+|\bdelete from \w+|"
-         r"\binformation_schema)\b"),
+        "data_probing",
+        0.92,
+        "asks for passwords, keys or other credentials of the business",
+        (
+            "password passwords passcode pass pin credentials login username user access",
+            r"\b(?:admin|administrator|root|superuser|super user|staff|employee|manager|owner|master|database|db|"
+            r"server|"
+            r"ftp|ssh|sftp|backend|back-end|back end|cms|wordpress|shopify|woocommerce|system|dashboard|admin panel|"
+            r"control panel|cpanel|hosting|mail server|smtp|the shop's|the store's|the company's|the business') "
+            r"(?:password|passwords|passcode|pass|pin|credentials|login details|login info|login|username and password|"
+            r"user name and password|access codes?)\b",
+        ),
+        (
+            "key keys token tokens secret secrets",
+            r"\b(?:give|send|show|tell|share|list|reveal|leak|print|paste|dump|need|want|what(?:'s| is| are)|whats)\b"
+            r"[^.?\n]{0,30}\b(?:your|the shop's|the store's|the company's|the business's|the) (?:api|secret|private|"
+            r"access|"
+            r"encryption|ssh|signing|stripe|paypal|aws|openai|admin) (?:keys?|tokens?|secrets?)\b",
+        ),
+        (
+            "env environment config configuration connection database sql select drop union etc show insert delete "
+            "information_schema",
+            r"(?:\.env\b|\benv(?:ironment)? variables|\bconfig(?:uration)? file|\bconnection string|\bdatabase (?:url|"
+            r"uri|"
+            r"dump|contents|schema|tables|credentials|password|backup)|\bsql dump|\bselect \* from|"
+            r"\bselect [\w,\s]+ from "
+            r"\w+|\bdrop table|\bunion select|/etc/passwd|/etc/shadow|\bshow tables|\binsert into \w+|"
+            r"\bdelete from \w+|"
+            r"\binformation_schema)\b",
+        ),
         unless_before=r"\b(?:my|our|mine|reset|forgot|forgotten|change|changed|update|recover|retrieve|lost|new)\b"
         r"[^.!?\n]{0,25}",
         unless_after=r" (?:of|for|to|on) (?:my|our)\b",
     ),
     *_rules(
-        "data_probing", 0.8, "asks for the business's internal information",
-        ("prices price costs cost pricing pricelist pricelists rates contract contracts terms invoices margin margins "
-         "agreement agreements conditions deal deals",
-         r"\b(?:supplier|suppliers|supplier's|wholesale cost|wholesaler's|manufacturer's|factory|vendor's|procurement|"
-         r"landed|net purchase|cost|buying|purchasing) (?:prices?|costs?|pricing|price ?lists?|rates|contracts?|"
-         r"terms|invoices|margins?|agreements?|conditions|deals?)\b"),
+        "data_probing",
+        0.8,
+        "asks for the business's internal information",
+        (
+            "prices price costs cost pricing pricelist pricelists rates contract contracts terms invoices margin margin"
+            "s "
+            "agreement agreements conditions deal deals",
+            r"\b(?:supplier|suppliers|supplier's|wholesale cost|wholesaler's|manufacturer's|factory|vendor's|"
+            r"procurement|"
+            r"landed|net purchase|cost|buying|purchasing) (?:prices?|costs?|pricing|price ?lists?|rates|contracts?|"
+            r"terms|invoices|margins?|agreements?|conditions|deals?)\b",
+        ),
         ("margin margins markup markups mark", r"\b(?:your|the) (?:profit )?(?:margins?|markups?|mark-ups?)\b"),
-        ("pay spend charged",
-         r"\bhow much (?:do|did|does) (?:you|the shop|the store|your (?:shop|store|company)) (?:pay|spend|get charged)\b"
-         r"[^.\n]{0,40}\b(?:supplier|suppliers|manufacturer|vendor|wholesaler|factory|for (?:it|them|this|these|one|"
-         r"each))"),
-        ("internal confidential private secret restricted non staff",
-         r"\b(?:internal|confidential|private|secret|restricted|non-public|staff-only|staff only) (?:documents?|docs|"
-         r"notes|memos?|wiki|files|policies|procedures|emails|data|information|info|prices|pricing|price list|reports|"
-         r"guidelines|knowledge|knowledge base|kb|instructions|records|figures|numbers|playbook|handbook|chat logs|"
-         r"tickets)\b"),
-        ("employee employees staff personnel worker workers colleague member",
-         r"\b(?:employee|employees|staff|personnel|worker|workers|colleague|team member)s?'? (?:list|names|"
-         r"salar(?:y|ies)|wages|pay|phone numbers|mobile numbers|home addresses|addresses|private emails|emails|"
-         r"schedules|shifts|social security|personal data|contact details)\b"),
-        ("revenue turnover sales profit profits earnings",
-         r"\b(?:revenue|turnover|sales figures|profits?|earnings|sales numbers|sales data)\b[^.\n]{0,20}\b(?:last|this|"
-         r"per|each|of the) (?:month|year|quarter|week|day)\b"),
-        ("other another previous earlier",
-         r"\b(?:other|another|previous|earlier) (?:customers?|clients?|users?)'?s? (?:conversations?|chats?|tickets?|"
-         r"messages?|questions?|complaints?|orders?|purchases?)\b"),
+        (
+            "pay spend charged",
+            r"\bhow much (?:do|did|does) (?:you|the shop|the store|your (?:shop|store|company)) (?:pay|spend|"
+            r"get charged)\b"
+            r"[^.\n]{0,40}\b(?:supplier|suppliers|manufacturer|vendor|wholesaler|factory|for (?:it|them|this|these|one|"
+            r"each))",
+        ),
+        (
+            "internal confidential private secret restricted non staff",
+            r"\b(?:internal|confidential|private|secret|restricted|non-public|staff-only|staff only) (?:documents?|"
+            r"docs|"
+            r"notes|memos?|wiki|files|policies|procedures|emails|data|information|info|prices|pricing|price list|"
+            r"reports|"
+            r"guidelines|knowledge|knowledge base|kb|instructions|records|figures|numbers|playbook|handbook|chat logs|"
+            r"tickets)\b",
+        ),
+        (
+            "employee employees staff personnel worker workers colleague member",
+            r"\b(?:employee|employees|staff|personnel|worker|workers|colleague|team member)s?'? (?:list|names|"
+            r"salar(?:y|ies)|wages|pay|phone numbers|mobile numbers|home addresses|addresses|private emails|emails|"
+            r"schedules|shifts|social security|personal data|contact details)\b",
+        ),
+        (
+            "revenue turnover sales profit profits earnings",
+            r"\b(?:revenue|turnover|sales figures|profits?|earnings|sales numbers|sales data)\b[^.\n]{0,20}\b(?:last|"
+            r"this|"
+            r"per|each|of the) (?:month|year|quarter|week|day)\b",
+        ),
+        (
+            "other another previous earlier",
+            r"\b(?:other|another|previous|earlier) (?:customers?|clients?|users?)'?s? (?:conversations?|chats?|"
+            r"tickets?|"
+            r"messages?|questions?|complaints?|orders?|purchases?)\b",
+        ),
         unless_before=r"\b(?:my|our)\b\W*",
     ),
     *_rules(
-        "data_probing", 0.3, "asks about someone else's details",
-        ("neighbour neighbor ex boss colleague someone another somebody",
-         r"\b(?:neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|colleague|someone else|another "
-         r"person|another customer|somebody else)'?s? (?:address|phone|phone number|email|order|orders|account|"
-         r"details|data|purchases|password|card)\b"),
+        "data_probing",
+        0.3,
+        "asks about someone else's details",
+        (
+            "neighbour neighbor ex boss colleague someone another somebody",
+            r"\b(?:neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|colleague|someone else|another "
+            r"person|another customer|somebody else)'?s? (?:address|phone|phone number|email|order|orders|account|"
+            r"details|data|purchases|password|card)\b",
+        ),
     ),
     *_rules(
-        "data_probing", 0.9, "asks for other customers' or the business's internal data (other language)",
+        "data_probing",
+        0.9,
+        "asks for other customers' or the business's internal data (other language)",
         # German
-        ("kunden* kunde",
-         r"\b(?:alle[rn]?|anderen?|samtliche[rn]?|ubrigen|fremde[rn]?) kunden\w*\b[^.\n]{0,40}\b(?:e-?mail|adress|"
-         r"telefon|namen|daten|bestellung|kontakt|passw|liste|kaufe|einkaufe)"),
-        ("kunden*",
-         r"\bkunden(?:daten|liste|datenbank|adressen|e-?mails?|kartei|stamm|konten|telefonnummern|namen)\b"),
-        ("kunden",
-         r"\b(?:e-?mail|adress|telefon|handy|namen|daten|bestellung|kontakt|passw|geburts|kreditkart|zahlungs)\w* "
-         r"(?:\w+ ){0,2}(?:aller|der anderen|anderer|samtlicher|von allen|von anderen|eurer|ihrer) (?:\w+ )?kunden\b"),
-        ("passwort* kennwort zugangsdaten zugang login admin* root* datenbank* server* shop* system*",
-         r"\b(?:admin|administrator|root|datenbank|server|shop|system)-? ?(?:passwort|passworter|kennwort|zugangsdaten|"
-         r"zugang|login)\b"),
-        ("einkaufspreis* lieferantenpreis* einkaufskonditionen gewinnmarge handelsspanne interne",
-         r"\b(?:einkaufspreise?|lieferantenpreise?|einkaufskonditionen|gewinnmarge|handelsspanne|interne (?:dokumente|"
-         r"notizen|unterlagen|preise|daten|informationen|preisliste))\b"),
+        (
+            "kunden* kunde",
+            r"\b(?:alle[rn]?|anderen?|samtliche[rn]?|ubrigen|fremde[rn]?) kunden\w*\b[^.\n]{0,40}\b(?:e-?mail|adress|"
+            r"telefon|namen|daten|bestellung|kontakt|passw|liste|kaufe|einkaufe)",
+        ),
+        ("kunden*", r"\bkunden(?:daten|liste|datenbank|adressen|e-?mails?|kartei|stamm|konten|telefonnummern|namen)\b"),
+        (
+            "kunden",
+            r"\b(?:e-?mail|adress|telefon|handy|namen|daten|bestellung|kontakt|passw|geburts|kreditkart|zahlungs)\w* "
+            r"(?:\w+ ){0,2}(?:aller|der anderen|anderer|samtlicher|von allen|von anderen|eurer|"
+            r"ihrer) (?:\w+ )?kunden\b",
+        ),
+        (
+            "passwort* kennwort zugangsdaten zugang login admin* root* datenbank* server* shop* system*",
+            r"\b(?:admin|administrator|root|datenbank|server|shop|system)-? ?(?:passwort|passworter|kennwort|"
+            r"zugangsdaten|"
+            r"zugang|login)\b",
+        ),
+        (
+            "einkaufspreis* lieferantenpreis* einkaufskonditionen gewinnmarge handelsspanne interne",
+            r"\b(?:einkaufspreise?|lieferantenpreise?|einkaufskonditionen|gewinnmarge|handelsspanne|"
+            r"interne (?:dokumente|"
+            r"notizen|unterlagen|preise|daten|informationen|preisliste))\b",
+        ),
         # Norwegian / Danish
-        ("kunde kunder kundene kunders kundenes kundernes",
-         r"\b(?:alle|andre|ovrige|fremmede) kunde(?:r|ne|rs|nes|rnes)?\b[^.\n]{0,40}\b(?:e-?post|epost|e-?mail|"
-         r"adresse|telefon|navn|data|opplysninger|oplysninger|bestilling|ordre|liste|passord|adgangskode)"),
-        ("kunde*",
-         r"\bkunde(?:liste|listen|database|databasen|register|registeret|data|opplysninger|oplysninger|kartotek)\b"),
-        ("kunder kundene kunderne kunderna",
-         r"\b(?:e-?post|epost|e-?mail|mejl|adresse|adress|telefon|navn|namn|data|opplysninger|oplysninger|uppgifter|"
-         r"bestilling|bestallning|passord|losenord|adgangskode)\w* (?:\w+ ){0,2}(?:til|for|pa|av|af|fra|fran|till) "
-         r"(?:alle|andre|alla|andra|ovrige|ovriga) (?:\w+ )?kunde(?:r|ne|rne|rna)?\b"),
-        ("admin* root* database* server* passord* adgangskode* kodeord* palogging login",
-         r"\b(?:admin|administrator|root|database|server)s?-? ?(?:passord|passordet|adgangskode|adgangskoden|kodeord|"
-         r"kodeordet|palogging|login)\b"),
-        ("innkjopspris* indkobspris* leverandorpris* fortjenestemargin avanse interne",
-         r"\b(?:innkjopspris(?:er|ene)?|indkobspris(?:er|erne)?|leverandorpris(?:er|ene|erne)?|fortjenestemargin|"
-         r"avanse|interne (?:dokumenter|notater|priser|prislister|opplysninger|oplysninger))\b"),
+        (
+            "kunde kunder kundene kunders kundenes kundernes",
+            r"\b(?:alle|andre|ovrige|fremmede) kunde(?:r|ne|rs|nes|rnes)?\b[^.\n]{0,40}\b(?:e-?post|epost|e-?mail|"
+            r"adresse|telefon|navn|data|opplysninger|oplysninger|bestilling|ordre|liste|passord|adgangskode)",
+        ),
+        (
+            "kunde*",
+            r"\bkunde(?:liste|listen|database|databasen|register|registeret|data|opplysninger|oplysninger|kartotek)\b",
+        ),
+        (
+            "kunder kundene kunderne kunderna",
+            r"\b(?:e-?post|epost|e-?mail|mejl|adresse|adress|telefon|navn|namn|data|opplysninger|oplysninger|uppgifter|"
+            r"bestilling|bestallning|passord|losenord|adgangskode)\w* (?:\w+ ){0,2}(?:til|for|pa|av|af|fra|fran|till) "
+            r"(?:alle|andre|alla|andra|ovrige|ovriga) (?:\w+ )?kunde(?:r|ne|rne|rna)?\b",
+        ),
+        (
+            "admin* root* database* server* passord* adgangskode* kodeord* palogging login",
+            r"\b(?:admin|administrator|root|database|server)s?-? ?(?:passord|passordet|adgangskode|adgangskoden|"
+            r"kodeord|"
+            r"kodeordet|palogging|login)\b",
+        ),
+        (
+            "innkjopspris* indkobspris* leverandorpris* fortjenestemargin avanse interne",
+            r"\b(?:innkjopspris(?:er|ene)?|indkobspris(?:er|erne)?|leverandorpris(?:er|ene|erne)?|fortjenestemargin|"
+            r"avanse|interne (?:dokumenter|notater|priser|prislister|opplysninger|oplysninger))\b",
+        ),
         # Swedish
-        ("kunder kunders kunderna kundernas",
-         r"\b(?:alla|andra|ovriga) kund(?:er|ers|erna|ernas)\b[^.\n]{0,40}\b(?:e-?post|mejl|adress|telefon|namn|data|"
-         r"uppgifter|bestallning|order|lista|losenord)"),
+        (
+            "kunder kunders kunderna kundernas",
+            r"\b(?:alla|andra|ovriga) kund(?:er|ers|erna|ernas)\b[^.\n]{0,40}\b(?:e-?post|mejl|adress|telefon|namn|"
+            r"data|"
+            r"uppgifter|bestallning|order|lista|losenord)",
+        ),
         ("kund*", r"\bkund(?:lista|listan|register|registret|databas|databasen|data|uppgifter)\b"),
-        ("admin* root* databas* server* losenord* inloggning*",
-         r"\b(?:admin|administrator|root|databas|server)s?-? ?(?:losenord|losenordet|inloggning|"
-         r"inloggningsuppgifter)\b"),
-        ("inkopspris* leverantorspris* vinstmarginal* interna",
-         r"\b(?:inkopspris(?:er|erna)?|leverantorspris(?:er|erna)?|vinstmarginal(?:en)?|interna (?:dokument|"
-         r"anteckningar|priser|prislistor|uppgifter))\b"),
+        (
+            "admin* root* databas* server* losenord* inloggning*",
+            r"\b(?:admin|administrator|root|databas|server)s?-? ?(?:losenord|losenordet|inloggning|"
+            r"inloggningsuppgifter)\b",
+        ),
+        (
+            "inkopspris* leverantorspris* vinstmarginal* interna",
+            r"\b(?:inkopspris(?:er|erna)?|leverantorspris(?:er|erna)?|vinstmarginal(?:en)?|interna (?:dokument|"
+            r"anteckningar|priser|prislistor|uppgifter))\b",
+        ),
         # French
-        ("client clients",
-         r"\b(?:tous les|toutes les|des autres|d'autres|les autres|autres) clients?\b[^.\n]{0,40}\b(?:e-?mails?|"
-         r"courriels?|adresses?|telephones?|noms?|donnees|coordonnees|commandes|liste|mots de passe)"),
-        ("clients",
-         r"\b(?:liste|base de donnees|fichier|donnees|e-?mails?|adresses|coordonnees|courriels|telephones|numeros|"
-         r"noms) (?:\w+ ){0,2}(?:des|de tous les|de toutes les|de vos|des autres|d'autres) (?:\w+ )?clients\b"),
-        ("passe", r"\bmot de passe (?:de l'|du |de |d')?(?:admin|administrateur|root|serveur|base de donnees|systeme)\b"),
-        ("prix marge marges documents notes tarif tarifs",
-         r"\b(?:prix (?:fournisseurs?|d'achat fournisseur|de revient)|marges? (?:beneficiaires?|commerciales?)|"
-         r"documents internes|notes internes|tarifs? fournisseurs?)\b"),
+        (
+            "client clients",
+            r"\b(?:tous les|toutes les|des autres|d'autres|les autres|autres) clients?\b[^.\n]{0,40}\b(?:e-?mails?|"
+            r"courriels?|adresses?|telephones?|noms?|donnees|coordonnees|commandes|liste|mots de passe)",
+        ),
+        (
+            "clients",
+            r"\b(?:liste|base de donnees|fichier|donnees|e-?mails?|adresses|coordonnees|courriels|telephones|numeros|"
+            r"noms) (?:\w+ ){0,2}(?:des|de tous les|de toutes les|de vos|des autres|d'autres) (?:\w+ )?clients\b",
+        ),
+        (
+            "passe",
+            r"\bmot de passe (?:de l'|du |de |d')?(?:admin|administrateur|root|serveur|base de donnees|systeme)\b",
+        ),
+        (
+            "prix marge marges documents notes tarif tarifs",
+            r"\b(?:prix (?:fournisseurs?|d'achat fournisseur|de revient)|marges? (?:beneficiaires?|commerciales?)|"
+            r"documents internes|notes internes|tarifs? fournisseurs?)\b",
+        ),
         # Spanish
-        ("clientes",
-         r"\b(?:todos los|los demas|otros|los otros|de otros) clientes\b[^.\n]{0,40}\b(?:correos?|e-?mails?|"
-         r"direcciones|telefonos|nombres|datos|pedidos|lista|contrasenas)"),
-        ("clientes",
-         r"\b(?:lista|base de datos|datos|correos|direcciones|emails|telefonos|nombres|numeros) (?:\w+ ){0,2}(?:de|de "
-         r"todos los|de los|de otros|de sus|de las) (?:\w+ )?clientes\b"),
+        (
+            "clientes",
+            r"\b(?:todos los|los demas|otros|los otros|de otros) clientes\b[^.\n]{0,40}\b(?:correos?|e-?mails?|"
+            r"direcciones|telefonos|nombres|datos|pedidos|lista|contrasenas)",
+        ),
+        (
+            "clientes",
+            r"\b(?:lista|base de datos|datos|correos|direcciones|emails|telefonos|nombres|numeros) (?:\w+ ){0,2}(?:de|"
+            r"de "
+            r"todos los|de los|de otros|de sus|de las) (?:\w+ )?clientes\b",
+        ),
         ("contrasena", r"\bcontrasena (?:del? |de la )?(?:admin|administrador|root|servidor|base de datos|sistema)\b"),
-        ("zahlt bezahlt zahlen betaler betalar payez pagan paga pagais",
-         r"\b(?:(?:wie ?viel|was) (?:zahlt|bezahlt|zahlen|bezahlen) (?:ihr|sie|du)|hvor (?:mye|meget) betaler (?:dere|i)|"
-         r"hur mycket betalar ni|combien (?:payez-vous|paies-tu|payez vous|vous payez)|cuanto (?:le |les )?(?:pagan|paga|"
-         r"pagais))\b[^.?\n]{0,40}\b(?:lieferant\w*|hersteller\w*|grosshandler\w*|leverandor\w*|leverantor\w*|"
-         r"produsent\w*|fournisseurs?|fabricant\w*|proveedor\w*|fabricante\w*|mayorista\w*)"),
-        ("kunden kunder clients clientes",
-         r"\b(?:welche (?:anderen )?kunden (?:haben|hat)|hvilke (?:andre )?kunder (?:har|som)|vilka (?:andra )?kunder "
-         r"(?:har|som)|quels (?:autres )?clients ont|que (?:otros )?clientes (?:compraron|han comprado|pidieron|han "
-         r"pedido))\b[^.?\n]{0,50}\b(?:gekauft|bestellt|kjopt|kobt|bestilt|kopt|bestallt|achete|commande|compraron|"
-         r"comprado|pidieron|pedido)\b"),
-        ("precio precios margen margenes documentos notas",
-         r"\b(?:precios? (?:de|del|de los) (?:proveedor|proveedores|coste|costo)|margen(?:es)? de (?:beneficio|"
-         r"ganancia)|documentos internos|notas internas)\b"),
+        (
+            "zahlt bezahlt zahlen betaler betalar payez pagan paga pagais",
+            r"\b(?:(?:wie ?viel|was) (?:zahlt|bezahlt|zahlen|bezahlen) (?:ihr|sie|du)|hvor (?:mye|"
+            r"meget) betaler (?:dere|"
+            r"i)|"
+            r"hur mycket betalar ni|combien (?:payez-vous|paies-tu|payez vous|vous payez)|cuanto (?:le |les )?(?:pagan|"
+            r"paga|"
+            r"pagais))\b[^.?\n]{0,40}\b(?:lieferant\w*|hersteller\w*|grosshandler\w*|leverandor\w*|leverantor\w*|"
+            r"produsent\w*|fournisseurs?|fabricant\w*|proveedor\w*|fabricante\w*|mayorista\w*)",
+        ),
+        (
+            "kunden kunder clients clientes",
+            r"\b(?:welche (?:anderen )?kunden (?:haben|hat)|hvilke (?:andre )?kunder (?:har|som)|"
+            r"vilka (?:andra )?kunder "
+            r"(?:har|som)|quels (?:autres )?clients ont|que (?:otros )?clientes (?:compraron|han comprado|pidieron|han "
+            r"pedido))\b[^.?\n]{0,50}\b(?:gekauft|bestellt|kjopt|kobt|bestilt|kopt|bestallt|achete|commande|compraron|"
+            r"comprado|pidieron|pedido)\b",
+        ),
+        (
+            "precio precios margen margenes documentos notas",
+            r"\b(?:precios? (?:de|del|de los) (?:proveedor|proveedores|coste|costo)|margen(?:es)? de (?:beneficio|"
+            r"ganancia)|documentos internos|notas internas)\b",
+        ),
         unless_before=_NOT_OWN_ML,
     ),
     # ------------------------------------------------------------------ fake authority
     *_rules(
-        "fake_authority", 0.92, "pretends to be a system or admin message",
-        ("~<|", r"<\|?\s*(?:im_start|im_end|system|endoftext|start_header_id|end_header_id|eot_id|begin_of_text|"
-                r"assistant)\s*\|?>"),
+        "fake_authority",
+        0.92,
+        "pretends to be a system or admin message",
+        (
+            "~<|",
+            r"<\|?\s*(?:im_start|im_end|system|endoftext|start_header_id|end_header_id|eot_id|begin_of_text|"
+            r"assistant)\s*\|?>",
+        ),
         ("~<< ~[inst] ~[/inst]", r"<<\s*sys\s*>>|\[/?inst\]"),
-        ("~[",
-         r"\[\s*(?:system|admin|administrator|root|developer|sys|override|sudo|operator|system message|system note|"
-         r"admin override|admin message|developer note|priority|important instruction|system override|staff|"
-         r"moderator|owner|security)\s*\]"),
+        (
+            "~[",
+            r"\[\s*(?:system|admin|administrator|root|developer|sys|override|sudo|operator|system message|system note|"
+            r"admin override|admin message|developer note|priority|important instruction|system override|staff|"
+            r"moderator|owner|security)\s*\]",
+        ),
         ("~<", r"<\s*/?\s*(?:system|admin|instructions?|developer|sys|prompt|system_prompt|override|root)\s*>"),
         ("role", r"\{\s*\"?role\"?\s*:\s*\"?(?:system|developer)"),
-        ("~##", r"(?:^|\n)\s*#{2,}\s*(?:system|instructions?|new instructions?|admin|developer|override|important|"
-                r"priority)\b"),
-        ("system sys admin administrator root developer operator sudo override security",
-         r"(?:^|\n)\s*[*_=-]{0,3}\s*(?:system|sys|admin|administrator|root|developer|operator|sudo|override|system "
-         r"message|system note|admin note|developer note|system override|security notice)\s*[*_=-]{0,3}\s*[:>]\s*"
-         r"(?:you|ignore|forget|disregard|new|the (?:user|customer)|this (?:user|customer)|from now|override|reveal|"
-         r"grant|approve|always|never|do not|don't|all|stop|respond|reply|answer)"),
-        ("override clearance privileges privilege access command authorization authorisation code mode",
-         r"\b(?:admin|administrator|developer|sudo|root|master|security|system|debug|maintenance) (?:override|"
-         r"clearance|privileges? granted|access granted|command|authori[sz]ation code|override code|mode activated)\b"),
-        ("override bypass unlock master", r"\b(?:override|bypass|unlock|master) (?:code|key|password|token|command|"
-                                          r"phrase)\b"),
+        (
+            "~##",
+            r"(?:^|\n)\s*#{2,}\s*(?:system|instructions?|new instructions?|admin|developer|override|important|"
+            r"priority)\b",
+        ),
+        (
+            "system sys admin administrator root developer operator sudo override security",
+            r"(?:^|\n)\s*[*_=-]{0,3}\s*(?:system|sys|admin|administrator|root|developer|operator|sudo|override|system "
+            r"message|system note|admin note|developer note|system override|security notice)\s*[*_=-]{0,3}\s*[:>]\s*"
+            r"(?:you|ignore|forget|disregard|new|the (?:user|customer)|this (?:user|customer)|from now|override|reveal|"
+            r"grant|approve|always|never|do not|don't|all|stop|respond|reply|answer)",
+        ),
+        (
+            "override clearance privileges privilege access command authorization authorisation code mode",
+            r"\b(?:admin|administrator|developer|sudo|root|master|security|system|debug|maintenance) (?:override|"
+            r"clearance|privileges? granted|access granted|command|authori[sz]ation code|override code|"
+            r"mode activated)\b",
+        ),
+        (
+            "override bypass unlock master",
+            r"\b(?:override|bypass|unlock|master) (?:code|key|password|token|command|"
+            r"phrase)\b",
+        ),
     ),
     *_rules(
-        "fake_authority", 0.9, "claims to be the owner, staff or developer to get special treatment",
-        (_AUTHORITY_ANCHORS,
-         rf"\b(?:i am|i'm|im|this is|speaking as|as|here is|here's) (?:the |your |an? |one of the |one of your )?"
-         rf"(?:{_AUTHORITY_ROLES}) (?:of|for|at|from|behind|who (?:built|made|created|programmed|runs|owns)) (?:this|"
-         rf"the|your) {_BUSINESS}\b"),
-        (_AUTHORITY_ANCHORS,
-         rf"\b(?:i am|i'm|im|this is|speaking as|as) (?:your|ur) (?:{_AUTHORITY_ROLES}|creator|maker|master|"
-         rf"trainer)\b"),
-        ("authorized authorised verified trusted privileged certified official approved",
-         r"\b(?:i am|i'm|im|speaking as an?) (?:an? |the )?(?:authori[sz]ed|verified|trusted|privileged|certified|official|"
-         r"approved)"
-         r" (?:user|admin|administrator|tester|employee|staff(?: member)?|developer|personnel|agent|auditor|researcher|"
-         r"red-?teamer|red teamer|penetration tester|pentester|security (?:researcher|tester|auditor)|representative|"
-         r"partner)\b"),
-        ("access rights privileges permissions clearance authority status",
-         r"\bi have (?:admin|administrator|root|developer|special|elevated|full|staff|super ?user|privileged|"
-         r"unrestricted) (?:access|rights|privileges|permissions|clearance|authority|status)\b"),
-        ("from by",
-         r"\b(?:message|note|instruction|notice|update|directive|order|memo|request|command) (?:from|by) (?:the |your )?"
-         r"(?:system|admin|administrator|developers?|openai|anthropic|google|microsoft|meta|management|the owner|shop "
-         r"owner|store owner|headquarters|hq|it department|security team|your creator|your developers?|your owner|"
-         r"support team|trust and safety|moderation team)\b"),
-        ("authorized authorised approved allowed permitted instructed ordered require requires requested wants say "
-         "says updated changed",
-         r"\b(?:openai|anthropic|the developers|your developers|your creators?|your owner|the shop owner|the store owner|"
-         r"management|headquarters|the administrator|the admin|the system|the ceo|the it department|the security team) "
-         r"(?:has |have )?(?:authori[sz]ed|approved|allowed|permitted|instructed|ordered|requires?|requested|wants|"
-         r"says?|updated|changed) (?:you|this|me|the (?:rules|policy|instructions)|your (?:rules|policy|"
-         r"instructions))"),
-        ("team department",
-         r"\b(?:it's|it is|this is|here is|here's|i'm|i am)\b[^.?\n]{0,30}\bfrom (?:the |your )?(?:support|it|"
-         r"security|admin|management|sales|warehouse|customer service|tech|technical|engineering|development|"
-         r"trust and safety|head office) (?:team|department|desk|office)\b"),
-        ("hier spricht her ici aqui habla",
-         r"\b(?:hier spricht|hier ist|her er|har ar|her taler|ici|c'est|aqui|le habla|les habla) (?:die |der |das |"
-         r"le |la |el |l')?(?:it-abteilung|it-avdelingen|it-avdelningen|it-afdelingen|geschaftsfuhrung|ledelsen|"
-         r"ledningen|service informatique|direction|departamento de (?:it|informatica|sistemas)|direccion|support-?team|"
-         r"supportteam|supporten|soporte|administrator|administrateur|administrador|entwickler|utvikler|utvecklare|"
-         r"udvikler|developpeur|desarrollador)\b"),
-        ("verified authenticated preverified pre approved preapproved authorized authorised whitelisted cleared",
-         r"\b(?:the )?(?:user|customer|this (?:user|customer)|i) (?:is|am|has been|have been) (?:already )?(?:verified|"
-         r"authenticated|pre-?verified|pre-?approved|authori[sz]ed|whitelisted|cleared) by (?:the )?(?:system|admin|"
-         r"administrator|staff|owner|manager|management|security|it)\b"),
-        ("skip bypass disable turn switch deactivate ignore",
-         r"\b(?:skip|bypass|disable|turn off|switch off|deactivate|ignore) (?:the |your |all )?(?:identity |id )?"
-         r"(?:verification|identity checks?|authentication|security checks?|2fa|two-factor|otp|safety checks?|"
-         r"filters|content filters?|moderation|logging|audit log)\b[^.\n]{0,40}\b(?:i am|i'm|as (?:the|an?|your)|"
-         r"authori[sz]ed|approved|admin|owner|manager|staff|employee|developer)"),
+        "fake_authority",
+        0.9,
+        "claims to be the owner, staff or developer to get special treatment",
+        (
+            _AUTHORITY_ANCHORS,
+            rf"\b(?:i am|i'm|im|this is|speaking as|as|here is|here's) (?:the |your |an? |one of the |one of your )?"
+            rf"(?:{_AUTHORITY_ROLES}) (?:of|for|at|from|behind|who (?:built|made|created|programmed|runs|"
+            rf"owns)) (?:this|"
+            rf"the|your) {_BUSINESS}\b",
+        ),
+        (
+            _AUTHORITY_ANCHORS,
+            rf"\b(?:i am|i'm|im|this is|speaking as|as) (?:your|ur) (?:{_AUTHORITY_ROLES}|creator|maker|master|"
+            rf"trainer)\b",
+        ),
+        (
+            "authorized authorised verified trusted privileged certified official approved",
+            r"\b(?:i am|i'm|im|speaking as an?) (?:an? |the )?(?:authori[sz]ed|verified|trusted|privileged|certified|"
+            r"official|"
+            r"approved)"
+            r" (?:user|admin|administrator|tester|employee|staff(?: member)?|developer|personnel|agent|auditor|"
+            r"researcher|"
+            r"red-?teamer|red teamer|penetration tester|pentester|security (?:researcher|tester|auditor)|"
+            r"representative|"
+            r"partner)\b",
+        ),
+        (
+            "access rights privileges permissions clearance authority status",
+            r"\bi have (?:admin|administrator|root|developer|special|elevated|full|staff|super ?user|privileged|"
+            r"unrestricted) (?:access|rights|privileges|permissions|clearance|authority|status)\b",
+        ),
+        (
+            "from by",
+            r"\b(?:message|note|instruction|notice|update|directive|order|memo|request|command) (?:from|by) (?:the |"
+            r"your )?"
+            r"(?:system|admin|administrator|developers?|openai|anthropic|google|microsoft|meta|management|the owner|"
+            r"shop "
+            r"owner|store owner|headquarters|hq|it department|security team|your creator|your developers?|your owner|"
+            r"support team|trust and safety|moderation team)\b",
+        ),
+        (
+            "authorized authorised approved allowed permitted instructed ordered require requires requested wants say "
+            "says updated changed",
+            r"\b(?:openai|anthropic|the developers|your developers|your creators?|your owner|the shop owner|"
+            r"the store owner|"
+            r"management|headquarters|the administrator|the admin|the system|the ceo|the it department|"
+            r"the security team) "
+            r"(?:has |have )?(?:authori[sz]ed|approved|allowed|permitted|instructed|ordered|requires?|requested|wants|"
+            r"says?|updated|changed) (?:you|this|me|the (?:rules|policy|instructions)|your (?:rules|policy|"
+            r"instructions))",
+        ),
+        (
+            "team department",
+            r"\b(?:it's|it is|this is|here is|here's|i'm|i am)\b[^.?\n]{0,30}\bfrom (?:the |your )?(?:support|it|"
+            r"security|admin|management|sales|warehouse|customer service|tech|technical|engineering|development|"
+            r"trust and safety|head office) (?:team|department|desk|office)\b",
+        ),
+        (
+            "hier spricht her ici aqui habla",
+            r"\b(?:hier spricht|hier ist|her er|har ar|her taler|ici|c'est|aqui|le habla|les habla) (?:die |der |das |"
+            r"le |la |el |l')?(?:it-abteilung|it-avdelingen|it-avdelningen|it-afdelingen|geschaftsfuhrung|ledelsen|"
+            r"ledningen|service informatique|direction|departamento de (?:it|informatica|sistemas)|direccion|"
+            r"support-?team|"
+            r"supportteam|supporten|soporte|administrator|administrateur|administrador|entwickler|utvikler|utvecklare|"
+            r"udvikler|developpeur|desarrollador)\b",
+        ),
+        (
+            "verified authenticated preverified pre approved preapproved authorized authorised whitelisted cleared",
+            r"\b(?:the )?(?:user|customer|this (?:user|customer)|i) (?:is|am|has been|"
+            r"have been) (?:already )?(?:verified|"
+            r"authenticated|pre-?verified|pre-?approved|authori[sz]ed|whitelisted|cleared) by (?:the )?(?:system|admin|"
+            r"administrator|staff|owner|manager|management|security|it)\b",
+        ),
+        (
+            "skip bypass disable turn switch deactivate ignore",
+            r"\b(?:skip|bypass|disable|turn off|switch off|deactivate|ignore) (?:the |your |all )?(?:identity |id )?"
+            r"(?:verification|identity checks?|authentication|security checks?|2fa|two-factor|otp|safety checks?|"
+            r"filters|content filters?|moderation|logging|audit log)\b[^.\n]{0,40}\b(?:i am|i'm|as (?:the|an?|your)|"
+            r"authori[sz]ed|approved|admin|owner|manager|staff|employee|developer)",
+        ),
         unless_after=r" (?:account|order|card|email|address|package|parcel|item|product|subscription|booking)\b",
     ),
     *_rules(
-        "fake_authority", 0.3, "claims a special role",
-        (_AUTHORITY_ANCHORS, rf"\b(?:i am|i'm|im|this is|speaking as) (?:the |your |an? |one of the )?"
-                             rf"(?:{_AUTHORITY_ROLES})\b"),
-        ("verification authentication check",
-         r"\b(?:skip|bypass|disable|without) (?:the |your |any )?(?:identity |id )?(?:verification|identity check|"
-         r"authentication|security check)\b"),
-        ("verified authenticated authorized authorised preverified pre preapproved",
-         r"\b(?:i am|i'm|im) (?:already )?(?:verified|authenticated|authori[sz]ed|pre-?verified|pre-?approved)\b"),
+        "fake_authority",
+        0.3,
+        "claims a special role",
+        (
+            _AUTHORITY_ANCHORS,
+            rf"\b(?:i am|i'm|im|this is|speaking as) (?:the |your |an? |one of the )?"
+            rf"(?:{_AUTHORITY_ROLES})\b",
+        ),
+        (
+            "verification authentication check",
+            r"\b(?:skip|bypass|disable|without) (?:the |your |any )?(?:identity |id )?(?:verification|identity check|"
+            r"authentication|security check)\b",
+        ),
+        (
+            "verified authenticated authorized authorised preverified pre preapproved",
+            r"\b(?:i am|i'm|im) (?:already )?(?:verified|authenticated|authori[sz]ed|pre-?verified|pre-?approved)\b",
+        ),
         ("sudo", r"\bsudo\b"),
-        unless_after=r" (?:of|for|on) (?:the |this |my |our |a |an )?(?:account|order|card|email|address|package|parcel|"
-        r"item|product|subscription|booking|company account|business account|household)\b",
+        unless_after=r" (?:of|for|on) (?:the |this |my |our |a |an )?(?:account|order|card|email|address|package|"
+        r"parcel|item|product|subscription|booking|company account|business account|household)\b",
     ),
     *_rules(
-        "fake_authority", 0.9, "claims to be the owner, staff or developer (other language)",
-        ("bin er ar suis soy",
-         r"\b(?:ich bin (?:der|die|dein|deine|ihr|ihre) (?:inhaber(?:in)?|besitzer(?:in)?|eigentumer(?:in)?|"
-         r"administrator(?:in)?|admin|entwickler(?:in)?|geschaftsfuhrer(?:in)?|chef(?:in)?|betreiber(?:in)?)|jeg er "
-         r"(?:eier(?:en)?|innehaver(?:en)?|administrator(?:en)?|admin|utvikler(?:en)?|udvikler(?:en)?|sjef(?:en)?|"
-         r"chef(?:en)?|ejer(?:en)?|daglig leder|indehaver(?:en)?)|jag ar (?:agare(?:n)?|administrator(?:n)?|admin|"
-         r"utvecklare(?:n)?|chef(?:en)?|vd)|je suis (?:le |la |l'|votre |ton )?(?:proprietaire|administrateur|admin|"
-         r"developpeur|gerant|patron|directeur|createur)|soy (?:el |la |tu |su )?(?:dueno|duena|propietario|"
-         r"propietaria|administrador|administradora|admin|desarrollador|desarrolladora|gerente|jefe|jefa|creador))\b"
-         r"[^.\n]{0,30}\b(?:dieses|des|der|av|af|for|pa|i|de|du|la|del|dieser|denne|dette|detta|cette|ce|esta|este|"
-         r"von) ?(?:shops?|ladens?|geschafts|unternehmens|firma|systems?|bots?|butikken|nettbutikken|forretningen|"
-         r"firmaet|systemet|butiken|foretaget|boutique|magasin|site|systeme|entreprise|tienda|negocio|sistema|empresa|"
-         r"chatbots?|assistant(?:en)?)\b"),
-        ("nachricht anweisung hinweis melding beskjed besked meddelande message note instruction mensaje nota "
-         "instruccion",
-         r"\b(?:nachricht|anweisung|hinweis|melding|beskjed|besked|meddelande|message|note|instruction|mensaje|nota|"
-         r"instruccion) (?:vom|von der|von|fra|fran|du|de la|de l'|del|de) (?:system|admin|administrator|entwickler|"
-         r"systemet|administratoren|utvikleren|udvikleren|utvecklaren|systeme|administrateur|developpeur|sistema|"
-         r"administrador|desarrollador|geschaftsfuhrung|ledelsen|ledningen|direction|direccion)\b"),
-        ("bin er ar suis soy",
-         r"\b(?:ich bin|jeg er|jag ar|je suis|soy) (?:ein |eine |en |et |ett |un |une |una )?(?:autorisierte[rn]?|"
-         r"verifizierte[rn]?|autorisert|autoriseret|auktoriserad|autorise|autorisee|autorizado|autorizada|verificado|"
-         r"verifiziert) (?:mitarbeiter(?:in)?|administrator|admin|benutzer|nutzer|ansatt|ansat|anstalld|employe|"
-         r"utilisateur|empleado|usuario)\b"),
+        "fake_authority",
+        0.9,
+        "claims to be the owner, staff or developer (other language)",
+        (
+            "bin er ar suis soy",
+            r"\b(?:ich bin (?:der|die|dein|deine|ihr|ihre) (?:inhaber(?:in)?|besitzer(?:in)?|eigentumer(?:in)?|"
+            r"administrator(?:in)?|admin|entwickler(?:in)?|geschaftsfuhrer(?:in)?|chef(?:in)?|betreiber(?:in)?)|jeg er "
+            r"(?:eier(?:en)?|innehaver(?:en)?|administrator(?:en)?|admin|utvikler(?:en)?|udvikler(?:en)?|sjef(?:en)?|"
+            r"chef(?:en)?|ejer(?:en)?|daglig leder|indehaver(?:en)?)|jag ar (?:agare(?:n)?|administrator(?:n)?|admin|"
+            r"utvecklare(?:n)?|chef(?:en)?|vd)|je suis (?:le |la |l'|votre |ton )?(?:proprietaire|administrateur|admin|"
+            r"developpeur|gerant|patron|directeur|createur)|soy (?:el |la |tu |su )?(?:dueno|duena|propietario|"
+            r"propietaria|administrador|administradora|admin|desarrollador|desarrolladora|gerente|jefe|jefa|creador))\b"
+            r"[^.\n]{0,30}\b(?:dieses|des|der|av|af|for|pa|i|de|du|la|del|dieser|denne|dette|detta|cette|ce|esta|este|"
+            r"von) ?(?:shops?|ladens?|geschafts|unternehmens|firma|systems?|bots?|butikken|nettbutikken|forretningen|"
+            r"firmaet|systemet|butiken|foretaget|boutique|magasin|site|systeme|entreprise|tienda|negocio|sistema|"
+            r"empresa|"
+            r"chatbots?|assistant(?:en)?)\b",
+        ),
+        (
+            "nachricht anweisung hinweis melding beskjed besked meddelande message note instruction mensaje nota "
+            "instruccion",
+            r"\b(?:nachricht|anweisung|hinweis|melding|beskjed|besked|meddelande|message|note|instruction|mensaje|nota|"
+            r"instruccion) (?:vom|von der|von|fra|fran|du|de la|de l'|del|de) (?:system|admin|administrator|entwickler|"
+            r"systemet|administratoren|utvikleren|udvikleren|utvecklaren|systeme|administrateur|developpeur|sistema|"
+            r"administrador|desarrollador|geschaftsfuhrung|ledelsen|ledningen|direction|direccion)\b",
+        ),
+        (
+            "bin er ar suis soy",
+            r"\b(?:ich bin|jeg er|jag ar|je suis|soy) (?:ein |eine |en |et |ett |un |une |una )?(?:autorisierte[rn]?|"
+            r"verifizierte[rn]?|autorisert|autoriseret|auktoriserad|autorise|autorisee|autorizado|autorizada|"
+            r"verificado|"
+            r"verifiziert) (?:mitarbeiter(?:in)?|administrator|admin|benutzer|nutzer|ansatt|ansat|anstalld|employe|"
+            r"utilisateur|empleado|usuario)\b",
+        ),
     ),
     # ------------------------------------------------------------------ encoded payloads
     *_rules(
-        "encoded_payload", 0.9, "asks the assistant to decode hidden text and follow it",
-        ("decode decipher decrypt translate convert interpret unscramble reverse read",
-         r"\b(?:decode|decipher|decrypt|translate|convert|interpret|unscramble|reverse|read) (?:this|the following|the|"
-         r"these|that|my|following)? ?(?:base ?64|b64|hex|hexadecimal|binary|rot ?13|rot-13|caesar|morse|cipher|"
-         r"ciphertext|encoded|encrypted|reversed|backwards|obfuscated)\b[^\n]{0,80}\b(?:and|then|&) (?:follow|execute|"
-         r"do|run|obey|carry out|perform|comply|act on|answer|respond|apply|treat)\b"),
-        ("decoded hidden encoded embedded encrypted secret",
-         r"\b(?:follow|execute|run|obey|carry out|perform|act on) (?:the |these |those |its )?(?:decoded|hidden|encoded|"
-         r"embedded|encrypted|secret) (?:instructions?|text|message|commands?|payload|prompt|orders)\b"),
+        "encoded_payload",
+        0.9,
+        "asks the assistant to decode hidden text and follow it",
+        (
+            "decode decipher decrypt translate convert interpret unscramble reverse read",
+            r"\b(?:decode|decipher|decrypt|translate|convert|interpret|unscramble|reverse|read) (?:this|the following|"
+            r"the|"
+            r"these|that|my|following)? ?(?:base ?64|b64|hex|hexadecimal|binary|rot ?13|rot-13|caesar|morse|cipher|"
+            r"ciphertext|encoded|encrypted|reversed|backwards|obfuscated)\b[^\n]{0,80}\b(?:and|then|&) (?:follow|"
+            r"execute|"
+            r"do|run|obey|carry out|perform|comply|act on|answer|respond|apply|treat)\b",
+        ),
+        (
+            "decoded hidden encoded embedded encrypted secret",
+            r"\b(?:follow|execute|run|obey|carry out|perform|act on) (?:the |these |those |its )?(?:decoded|hidden|"
+            r"encoded|"
+            r"embedded|encrypted|secret) (?:instructions?|text|message|commands?|payload|prompt|orders)\b",
+        ),
     ),
     *_rules(
-        "encoded_payload", 0.55, "asks the assistant to decode an encoded message",
-        ("decode decipher decrypt",
-         r"\b(?:decode|decipher|decrypt) (?:this|the following|the|these|that|following)? ?(?:base ?64|b64|hex|"
-         r"hexadecimal|binary|rot ?13|rot-13|caesar|morse|cipher|encoded|encrypted)\b"),
-        ("base64 base b64 rot13 rot",
-         r"\b(?:base ?64|b64|rot ?13) (?:encoded|string|payload|message|text|instructions?)\b[^.\n]{0,60}\b(?:include|"
-         r"response|reply|output|decode|follow|execute)\b"),
+        "encoded_payload",
+        0.55,
+        "asks the assistant to decode an encoded message",
+        (
+            "decode decipher decrypt",
+            r"\b(?:decode|decipher|decrypt) (?:this|the following|the|these|that|following)? ?(?:base ?64|b64|hex|"
+            r"hexadecimal|binary|rot ?13|rot-13|caesar|morse|cipher|encoded|encrypted)\b",
+        ),
+        (
+            "base64 base b64 rot13 rot",
+            r"\b(?:base ?64|b64|rot ?13) (?:encoded|string|payload|message|text|"
+            r"instructions?)\b[^.\n]{0,60}\b(?:include|"
+            r"response|reply|output|decode|follow|execute)\b",
+        ),
     ),
     *_rules(
-        "encoded_payload", 0.9, "contains script or markup that could run or leak data when shown",
-        ("~<script ~< ~javascript ~onerror ~onload", r"<\s*script\b|\bjavascript\s*:|\bon(?:error|load|click|mouseover|"
-         r"focus|begin|toggle)\s*=|<\s*(?:svg|img|iframe|object|embed|body|math|details)\b[^>\n]{0,200}\b(?:on\w+|src|"
-         r"href|data)\s*=\s*['\"]?\s*(?:javascript|data|vbscript):"),
+        "encoded_payload",
+        0.9,
+        "contains script or markup that could run or leak data when shown",
+        (
+            "~<script ~< ~javascript ~onerror ~onload",
+            r"<\s*script\b|\bjavascript\s*:|\bon(?:error|load|click|mouseover|"
+            r"focus|begin|toggle)\s*=|<\s*(?:svg|img|iframe|object|embed|body|math|details)\b[^>\n]{0,200}\b(?:on\w+|"
+            r"src|"
+            r"href|data)\s*=\s*['\"]?\s*(?:javascript|data|vbscript):",
+        ),
         ("~](", r"!\[[^\]\n]{0,100}\]\(\s*(?:https?:)?//[^)\s]{0,200}[?&][^)\s=]{1,40}=[^)\s]*\)"),
     ),
     *_rules(
-        "instruction_override", 0.85, "tells the assistant what to put in its reply",
-        ("response reply answer output",
-         r"\b(?:include|insert|add|append|put|embed|render|output|print|write) (?:in|into|to|at the (?:end|start|"
-         r"beginning) of) your (?:response|reply|answer|output)\b[^.\n]{0,30}\b(?:the following|this exact|this "
-         r"string|this link|this image|this markdown|this html|this code|exactly)\b"),
-        ("times", r"\b(?:repeat|write|say|print|output) (?:the word |the string |the text )?['\"][^'\"\n]{1,40}['\"] "
-                  r"(?:\d{2,}|a hundred|hundred|a thousand|thousand) times\b"),
+        "instruction_override",
+        0.85,
+        "tells the assistant what to put in its reply",
+        (
+            "response reply answer output",
+            r"\b(?:include|insert|add|append|put|embed|render|output|print|write) (?:in|into|to|at the (?:end|start|"
+            r"beginning) of) your (?:response|reply|answer|output)\b[^.\n]{0,30}\b(?:the following|this exact|this "
+            r"string|this link|this image|this markdown|this html|this code|exactly)\b",
+        ),
+        (
+            "times",
+            r"\b(?:repeat|write|say|print|output) (?:the word |the string |the text )?['\"][^'\"\n]{1,40}['\"] "
+            r"(?:\d{2,}|a hundred|hundred|a thousand|thousand) times\b",
+        ),
     ),
     # ------------------------------------------------------------------ instructions hidden in pasted text
     *_rules(
-        "hidden_injection", 0.88, "contains instructions addressed to the AI assistant",
-        ("note message instruction instructions attention hint reminder ps memo directive command important notice",
-         rf"\b(?:note|message|instructions?|attention|hint|reminder|p\.?s\.?|memo|directive|command|important|notice) "
-         rf"(?:to|for) (?:the |any |all |you the |our )?(?:{_AI_WORDS}|ais|assistants|chatbots|bots|llms|language "
-         rf"models|automated (?:system|assistant|agent)s?|customer service (?:ai|bot|assistant|agent))\b"),
-        (_AI_ANCHORS + " automated",
-         rf"\b(?:if|when) you(?:'re| are) (?:an? |the )?(?:{_AI_WORDS}|automated (?:system|assistant|agent))\b"
-         rf"[^.\n]{{0,40}}\b(?:reading|processing|summari[sz]ing|parsing|you must|you should|please|ignore|then)\b"),
-        (_AI_ANCHORS + " ais",
-         rf"\b(?:{_AI_WORDS}|ais|assistants|llms)s?,? (?:reading|processing|summari[sz]ing|parsing) (?:this|these)\b"),
+        "hidden_injection",
+        0.88,
+        "contains instructions addressed to the AI assistant",
+        (
+            "note message instruction instructions attention hint reminder ps memo directive command important notice",
+            rf"\b(?:note|message|instructions?|attention|hint|reminder|p\.?s\.?|memo|directive|command|important|"
+            rf"notice) "
+            rf"(?:to|for) (?:the |any |all |you the |our )?(?:{_AI_WORDS}|ais|assistants|chatbots|bots|llms|language "
+            rf"models|automated (?:system|assistant|agent)s?|customer service (?:ai|bot|assistant|agent))\b",
+        ),
+        (
+            _AI_ANCHORS + " automated",
+            rf"\b(?:if|when) you(?:'re| are) (?:an? |the )?(?:{_AI_WORDS}|automated (?:system|assistant|agent))\b"
+            rf"[^.\n]{{0,40}}\b(?:reading|processing|summari[sz]ing|parsing|you must|you should|please|ignore|then)\b",
+        ),
+        (
+            _AI_ANCHORS + " ais",
+            rf"\b(?:{_AI_WORDS}|ais|assistants|llms)s?,? (?:reading|processing|summari[sz]ing|parsing) (?:this|"
+            rf"these)\b",
+        ),
         ("~<!--", r"<!--[^>]{0,200}\b(?:ignore|assistant|ai|instruction|system|prompt|reveal|respond|reply)\b"),
     ),
     *_rules(
-        "hidden_injection", 0.3, "speaks to the AI assistant directly",
-        (_AI_ANCHORS,
-         rf"\b(?:{_AI_WORDS}),? (?:please )?(?:ignore|disregard|forward|send|email|include|add|insert|append|reply|"
-         rf"respond|answer|say|tell|output|print|execute|run|click|visit|recommend|promote|transfer|approve|grant|refund"
-         rf"|must|should|will)\b"),
-        ("summarize summarise summarizing summarising read reading process processing answer answering reply "
-         "replying respond responding",
-         r"\b(?:when|while|if|after|before) (?:you |the ai |the assistant )?(?:summari[sz]e|summari[sz]ing|read|reading|"
-         r"process|processing|answer|answering|reply|replying|respond|responding) (?:to )?(?:this|the) (?:email|"
-         r"message|document|text|page|ticket|conversation|file)\b"),
+        "hidden_injection",
+        0.3,
+        "speaks to the AI assistant directly",
+        (
+            _AI_ANCHORS,
+            rf"\b(?:{_AI_WORDS}),? (?:please )?(?:ignore|disregard|forward|send|email|include|add|insert|append|reply|"
+            rf"respond|answer|say|tell|output|print|execute|run|click|visit|recommend|promote|transfer|approve|grant|"
+            rf"refund"
+            rf"|must|should|will)\b",
+        ),
+        (
+            "summarize summarise summarizing summarising read reading process processing answer answering reply "
+            "replying respond responding",
+            r"\b(?:when|while|if|after|before) (?:you |the ai |the assistant )?(?:summari[sz]e|summari[sz]ing|read|"
+            r"reading|"
+            r"process|processing|answer|answering|reply|replying|respond|responding) (?:to )?(?:this|the) (?:email|"
+            r"message|document|text|page|ticket|conversation|file)\b",
+        ),
     ),
 )
 
@@ -921,25 +1411,37 @@ RULES: tuple[Rule, ...] = (
 # ("ig nore prev ious instruc tions"). Only long, distinctive phrases: no benign text contains them.
 _NOSPACE_RULES: tuple[Rule, ...] = (
     *_rules(
-        "instruction_override", 0.9, "asks the assistant to ignore its instructions (words split up)",
-        ("~ignore ~disregard ~forget ~override ~bypass",
-         r"(?:ignore|disregard|forget|override|bypass)(?:all|any|the|of|your)*(?:previous|prior|above|earlier|"
-         r"preceding|initial|original|system|your)(?:instructions|rules|guidelines|directions|prompts?|programming|"
-         r"commands)"),
-        ("~ignoriere ~vergiss",
-         r"(?:ignoriere|vergiss)(?:alle|die|deine)*(?:vorherigen|bisherigen|obigen|vorangegangenen)(?:anweisungen|"
-         r"befehle|regeln|instruktionen)"),
+        "instruction_override",
+        0.9,
+        "asks the assistant to ignore its instructions (words split up)",
+        (
+            "~ignore ~disregard ~forget ~override ~bypass",
+            r"(?:ignore|disregard|forget|override|bypass)(?:all|any|the|of|your)*(?:previous|prior|above|earlier|"
+            r"preceding|initial|original|system|your)(?:instructions|rules|guidelines|directions|prompts?|programming|"
+            r"commands)",
+        ),
+        (
+            "~ignoriere ~vergiss",
+            r"(?:ignoriere|vergiss)(?:alle|die|deine)*(?:vorherigen|bisherigen|obigen|vorangegangenen)(?:anweisungen|"
+            r"befehle|regeln|instruktionen)",
+        ),
     ),
     *_rules(
-        "prompt_extraction", 0.9, "tries to get the assistant to reveal its hidden instructions (words split up)",
-        ("~systemprompt ~initialinstructions ~hiddeninstructions ~systemmessage",
-         r"(?:reveal|show|print|repeat|output|display|tellme|giveme)(?:me)?(?:your|the)(?:full|entire|initial|original|"
-         r"hidden|secret|complete)?(?:systemprompt|initialinstructions|hiddeninstructions|systemmessage)"),
+        "prompt_extraction",
+        0.9,
+        "tries to get the assistant to reveal its hidden instructions (words split up)",
+        (
+            "~systemprompt ~initialinstructions ~hiddeninstructions ~systemmessage",
+            r"(?:reveal|show|print|repeat|output|display|tellme|giveme)(?:me)?(?:your|the)(?:full|entire|initial|"
+            r"original|"
+            r"hidden|secret|complete)?(?:systemprompt|initialinstructions|hiddeninstructions|systemmessage)",
+        ),
     ),
     *_rules(
-        "roleplay_jailbreak", 0.9, "tries a known jailbreak persona (words split up)",
-        ("~doanythingnow ~youarenowdan ~jailbreakmode",
-         r"doanythingnow|youarenowdan|jailbreakmodeactivated"),
+        "roleplay_jailbreak",
+        0.9,
+        "tries a known jailbreak persona (words split up)",
+        ("~doanythingnow ~youarenowdan ~jailbreakmode", r"doanythingnow|youarenowdan|jailbreakmodeactivated"),
     ),
 )
 _PREFIX_LENGTHS = tuple(sorted({n for r in (*RULES, *_NOSPACE_RULES) for n in r.prefix_lengths}))
@@ -1074,7 +1576,6 @@ _REPLY_WORDS_RE = re.compile(
 def model_view(text: str, short: bool) -> str:
     """The text as the model reads it (see above)."""
     return _REPLY_WORDS_RE.sub(" ", text) if short else text
-
 
 
 def _sha256(path: Path) -> str:

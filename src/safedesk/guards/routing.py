@@ -486,6 +486,9 @@ _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\s*\n\s*")
 MAX_SENTENCES = 8
 
 
+PART_MIN_SCORE = 0.5
+
+
 def _sentences(text: str) -> list[str]:
     """The sentences of a message worth classifying on their own (none when it is one sentence)."""
     parts = [p for p in _SENTENCE_END.split(text) if sum(ch.isalnum() for ch in p) >= 3]
@@ -574,7 +577,9 @@ class RouterGuard:
             for part in _sentences(batch[row]):
                 # "What's your return policy? Also, where is my order 555?": the riskier part decides.
                 part_topic, part_score = self._decide_topic(self.model.predict_proba_one(part))
-                if _SEVERITY[part_topic] > _SEVERITY[topic]:
+                # Only a sentence with a clear intent of its own escalates: a greeting or a name
+                # ("Hi, I'm Kari.") spreads its probability thin and must not pick a risky topic.
+                if _SEVERITY[part_topic] > _SEVERITY[topic] and part_score >= PART_MIN_SCORE:
                     topic, score = part_topic, part_score
             emotional, label, e_score = self._decide_emotion(batch[row], None if emo_probs is None else emo_probs[row])
             reason = TOPIC_REASONS[topic]
