@@ -12,12 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from safedesk import audit
+from safedesk.datasets import has_shared_data, shared_data_dir
 from safedesk.desk import Desk
 from safedesk.domain import Finding, Lane, ResponderRequest, Stage
 from safedesk.guards.base import REGISTRY, GuardContext, register
 from safedesk.storage.models import Message, Task
 
-CHECK_CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check-contract"
+CHECK_CONTRACT = (
+    shared_data_dir().parent / "tools" / "check-contract" if has_shared_data() else Path("/nonexistent")
+)
 
 
 def test_first_reply_discloses_ai_and_later_replies_do_not(desk: Desk) -> None:

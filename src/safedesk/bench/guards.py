@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from safedesk.bench.stats import percentile
+
 
 @contextmanager
 def one_core() -> Iterator[None]:
@@ -26,11 +28,6 @@ def one_core() -> Iterator[None]:
         yield
     finally:
         os.sched_setaffinity(0, before)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def inbound_latency(limit: int = 1000) -> dict[str, Any]:
@@ -54,10 +51,13 @@ def inbound_latency(limit: int = 1000) -> dict[str, Any]:
             guard.check(text, ctx)
             per_guard[guard.name].append((time.perf_counter() - t0) * 1000)
         totals.append((time.perf_counter() - start) * 1000)
-    out: dict[str, Any] = {"n": len(texts), "all_inbound_p50": statistics.median(totals),
-                           "all_inbound_p95": _pct(totals, 0.95)}
+    out: dict[str, Any] = {
+        "n": len(texts),
+        "all_inbound_p50": statistics.median(totals),
+        "all_inbound_p95": percentile(totals, 0.95),
+    }
     for name, values in per_guard.items():
-        out[f"{name}_p50"], out[f"{name}_p95"] = statistics.median(values), _pct(values, 0.95)
+        out[f"{name}_p50"], out[f"{name}_p95"] = statistics.median(values), percentile(values, 0.95)
     return out
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from safedesk.bench.stats import percentile
+
 _OPENERS = ["", "Hi! ", "Hello, ", "Hey there. ", "Good morning, ", "Quick question: ", "Hei! "]
 _QUESTIONS = [
     "What are your opening hours?",
@@ -63,11 +65,6 @@ def varied_questions(n: int, seed: int = 7) -> list[str]:
     return [f"{a}{q}{c}".strip() for a, q, c in itertools.islice(itertools.cycle(combos), n)]
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def run_turn_bench(
     project: Path | None, *, questions: int = 500, llm_url: str | None = None, measure_serve_memory: bool = True
 ) -> str:
@@ -101,12 +98,12 @@ def run_turn_bench(
         lines = [
             f"safedesk bench turn: {questions} turns, responder={'llm ' + llm_url if llm_url else 'approved'}, "
             f"desk load + first turn {load_s:.2f} s",
-            f"  turn latency   p50 {statistics.median(totals):7.2f} ms   p95 {_pct(totals, 0.95):7.2f} ms",
+            f"  turn latency   p50 {statistics.median(totals):7.2f} ms   p95 {percentile(totals, 0.95):7.2f} ms",
         ]
         for lane, values in sorted(by_lane.items()):
             lines.append(
                 f"  lane {lane:<8} n={len(values):<4} p50 {statistics.median(values):7.2f} ms   "
-                f"p95 {_pct(values, 0.95):7.2f} ms"
+                f"p95 {percentile(values, 0.95):7.2f} ms"
             )
         guard_ms = [
             sum(v) for v in zip(*(stages[s] for s in stages if s.startswith(("inbound.", "outbound."))), strict=False)
