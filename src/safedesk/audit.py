@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,28 +41,41 @@ def append(
     data: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction. Locks the chain head so appends serialise."""
+    return append_many(session, [(kind, data or {})], conversation_id=conversation_id, actor=actor)[-1]
+
+
+def append_many(
+    session: Session,
+    events: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    conversation_id: str | None = None,
+    actor: str = "desk",
+) -> list[AuditEvent]:
+    """Append several events in order, locking and updating the chain head once."""
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_hash=GENESIS, count=0)
         session.add(head)
-        session.flush()
-    ts = datetime.now(UTC).isoformat(timespec="microseconds")
-    payload = _canonical(dict(data or {}))
-    digest = event_hash(head.last_hash, ts, kind, conversation_id, actor, payload)
-    event = AuditEvent(
-        ts=ts,
-        kind=kind,
-        conversation_id=conversation_id,
-        actor=actor,
-        data=payload,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(event)
-    head.last_hash = digest
-    head.count += 1
+    written = []
+    for kind, data in events:
+        ts = datetime.now(UTC).isoformat(timespec="microseconds")
+        payload = _canonical(dict(data))
+        digest = event_hash(head.last_hash, ts, kind, conversation_id, actor, payload)
+        event = AuditEvent(
+            ts=ts,
+            kind=kind,
+            conversation_id=conversation_id,
+            actor=actor,
+            data=payload,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        session.add(event)
+        head.last_hash = digest
+        head.count += 1
+        written.append(event)
     session.flush()
-    return event
+    return written
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
@@ -58,6 +59,11 @@ class _Turn:
     findings: list[Finding] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     explanation: list[str] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def audit(self, kind: str, data: dict[str, Any]) -> None:
+        """Record an audit event; the pipeline writes a turn's events together (one chain-head lock)."""
+        self.events.append((kind, data))
 
 
 log = logging.getLogger(__name__)
@@ -154,11 +160,9 @@ class TurnPipeline:
             result.message_id, result.reply_id = message_id, reply.id
             turn.timings["total"] = (time.perf_counter() - started) * 1000
             result.timings_ms = dict(turn.timings)
-            audit.append(
-                session,
+            turn.audit(
                 "turn.replied",
-                conversation_id=conversation_id,
-                data={
+                {
                     "message": message_id,
                     "reply": reply.id,
                     "lane": result.lane.value,
@@ -166,6 +170,7 @@ class TurnPipeline:
                     "disclosed": first_reply,
                 },
             )
+            self._flush_audit(session, turn)
         return result
 
     def _process(self, session: Session, turn: _Turn, message: Message, *, handed_off: bool) -> TurnResult:
@@ -178,7 +183,7 @@ class TurnPipeline:
             finding = Finding(
                 "input", "input", 1.0, f"message of {len(turn.text)} characters (limit {limit})", label="too_long"
             )
-            audit.append(session, "turn.too_long", conversation_id=cid, data={"message": message.id})
+            turn.audit("turn.too_long", {"message": message.id})
             return self._result(
                 turn,
                 Decision(Lane.HUMAN, Topic.OTHER, ("too long",)),
@@ -200,11 +205,9 @@ class TurnPipeline:
         message.lane, message.topic = decision.lane.value, decision.topic.value
         message.findings = [f.to_contract() for f in turn.findings]
         turn.explanation += [f"policy: {r}" for r in decision.reasons]
-        audit.append(
-            session,
+        turn.audit(
             "turn.decided",
-            conversation_id=cid,
-            data={
+            {
                 "message": message.id,
                 "lane": decision.lane.value,
                 "topic": decision.topic.value,
@@ -261,12 +264,7 @@ class TurnPipeline:
         if draft.fallback_reason:
             repo.touch(message.conversation, flagged=True)
             turn.findings.append(Finding(self.responder.name, "responder_fallback", 1.0, draft.fallback_reason))
-            audit.append(
-                session,
-                "turn.responder_fallback",
-                conversation_id=cid,
-                data={"message": message.id, "reason": draft.fallback_reason},
-            )
+            turn.audit("turn.responder_fallback", {"message": message.id, "reason": draft.fallback_reason})
         turn.explanation.append(
             f"responder {draft.responder or self.responder.name}: "
             f"{'confident' if draft.confident else 'not confident'}; "
@@ -288,11 +286,8 @@ class TurnPipeline:
         outbound = self._run_guards(self.outbound, draft.text, ctx, turn, "outbound")
         verdict = review_draft(outbound)
         turn.findings += outbound
-        audit.append(
-            session,
-            "turn.outbound",
-            conversation_id=cid,
-            data={"message": message.id, "action": verdict.action.value, "reasons": list(verdict.reasons)},
+        turn.audit(
+            "turn.outbound", {"message": message.id, "action": verdict.action.value, "reasons": list(verdict.reasons)}
         )
         if verdict.action is DraftAction.DELIVER:
             return self._result(turn, decision, draft.text, llm_input=redacted, sources=list(draft.sources))
@@ -335,6 +330,7 @@ class TurnPipeline:
         writes its own staff tasks and audit events, and never gives customer records to a model."""
         assert self.verifier is not None
         t0 = time.perf_counter()
+        self._flush_audit(session, turn)  # keep the chain in order: the verifier writes its own events
         outcome = self.verifier.handle(
             session, turn.conversation_id, turn.text, decision.topic, redacted=redacted, message_id=message.id
         )
@@ -373,11 +369,8 @@ class TurnPipeline:
         if review_draft(findings).action is not DraftAction.DELIVER:
             return None
         repo.touch(message.conversation, flagged=True)
-        audit.append(
-            session,
-            "turn.model_draft_replaced",
-            conversation_id=turn.conversation_id,
-            data={"message": message.id, "reasons": list(verdict.reasons), "by": fallback.name},
+        turn.audit(
+            "turn.model_draft_replaced", {"message": message.id, "reasons": list(verdict.reasons), "by": fallback.name}
         )
         turn.explanation.append(f"model draft replaced by the {fallback.name} answer: {'; '.join(verdict.reasons)}")
         return alternative
@@ -443,6 +436,12 @@ class TurnPipeline:
             timings_ms=turn.timings,
             explanation=[*turn.explanation, f"lane {decision.lane.value}"],
         )
+
+    @staticmethod
+    def _flush_audit(session: Session, turn: _Turn) -> None:
+        if turn.events:
+            audit.append_many(session, turn.events, conversation_id=turn.conversation_id)
+            turn.events.clear()
 
     def _claim(self, message_id: int) -> bool:
         """Atomically take a received message for processing (or one whose processor died long ago)."""

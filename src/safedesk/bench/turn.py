@@ -130,6 +130,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _polite(client: httpx.Client, path: str, body: dict[str, str] | None) -> httpx.Response:
+    """POST, waiting out the API's rate limit (429 + Retry-After) like a well-behaved client."""
+    while True:
+        response = client.post(path, json=body)
+        if response.status_code != 429:
+            response.raise_for_status()
+            return response
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+
+
 def serve_peak_rss_mb(project: Path, requests: int = 50) -> float:
     """Start `safedesk serve`, send it customer turns, and read its peak resident set (VmHWM)."""
     port = _free_port()
@@ -152,9 +162,11 @@ def serve_peak_rss_mb(project: Path, requests: int = 50) -> float:
         else:
             raise RuntimeError("safedesk serve did not start within 120 s")
         with httpx.Client(base_url=base, timeout=30) as client:
-            for text in varied_questions(requests, seed=11):
-                cid = client.post("/api/v1/conversations").json()["id"]
-                client.post(f"/api/v1/conversations/{cid}/messages", json={"text": text})
+            cid = ""
+            for i, text in enumerate(varied_questions(requests, seed=11)):
+                if i % 5 == 0:
+                    cid = _polite(client, "/api/v1/conversations", None).json()["id"]
+                _polite(client, f"/api/v1/conversations/{cid}/messages", {"text": text})
         status = Path(f"/proc/{proc.pid}/status").read_text()
         hwm_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
         return hwm_kb / 1024

@@ -1524,7 +1524,7 @@ def _strength(hit: RuleHit) -> tuple[float, int]:
 WINDOW_CHARS = 400  # texts up to this length are scored whole
 _CHUNK_CHARS = 180  # long texts: sentences grouped into chunks of about this size; a window is 2 chunks
 _WHOLE_MAX_CHARS = 1500  # texts up to this length are also scored whole
-_MAX_WINDOWS = 800
+_MAX_WINDOWS = 300  # beyond this (about 50 kB), chunks are merged into wider windows
 _SENTENCE_RE = re.compile(r"[^.!?\n|]*(?:[.!?]+|\n|\||$)")
 
 
@@ -1759,7 +1759,9 @@ class InjectionGuard:
             return InjectionVerdict(0.0, False, "none", "empty message")
         hits = self.rule_hits(norm)
         texts, where = self.model_texts(norm)
-        scores = self.model.scores(texts)
+        unique = list(dict.fromkeys(texts))  # repeated paragraphs are scored once
+        by_text = dict(zip(unique, self.model.scores(unique), strict=True))
+        scores = np.array([by_text[t] for t in texts])
         best = int(np.argmax(scores))
         model_score = float(scores[best])
         rule_score = hits[0].rule.weight if hits else 0.0

@@ -91,7 +91,7 @@ class Embedder:
         model_sha256: str | None = None,
         vocab_sha256: str | None = None,
         max_tokens: int = MAX_TOKENS,
-        batch_size: int = 32,
+        batch_size: int = 8,
         threads: int = 1,
         memory_cache: int = 4096,
     ) -> None:
@@ -124,6 +124,10 @@ class Embedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # No memory arena: it keeps the peak of the largest batch ever run (hundreds of MB after
+        # ingest); without it a query costs the same and the desk stays small.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         self._session = ort.InferenceSession(
             str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
