@@ -37,6 +37,10 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         ["users", "list"],
         ["users", "disable"],
         ["users", "reset-password"],
+        ["redact"],
+        ["local-llm"],
+        ["kb", "canaries"],
+        ["bench", "outbound"],
     ],
 )
 def test_every_documented_command_has_help(command: list[str]) -> None:
@@ -86,3 +90,17 @@ def test_audit_verify_names_the_tampered_event(demo_dir: Path, tmp_path: Path) -
     broken = run("audit", "verify", "--project", str(project))
     assert broken.returncode == 1
     assert "event 2" in broken.stdout
+
+
+def test_redact_round_trip_keeps_pii_out_and_restores_it(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.json"
+    text = "Hi, this is Kari Nordmann (kari@example.com, +47 912 34 567)."
+    redacted = run("redact", "--mapping", str(mapping), stdin=text)
+    assert redacted.returncode == 0, redacted.stderr
+    for secret in ("Kari Nordmann", "kari@example.com", "912 34 567"):
+        assert secret not in redacted.stdout
+    assert oct(mapping.stat().st_mode & 0o777) == "0o600"
+    restored = run("redact", "--restore", str(mapping), stdin=redacted.stdout)
+    assert restored.stdout == text
+    broken = run("redact", "--restore", str(tmp_path / "missing.json"), stdin="x")
+    assert broken.returncode == 2 and "mapping" in broken.stderr

@@ -200,6 +200,33 @@ def serve(
     uvicorn.run(create_app(desk), host=host, port=port, log_level="info", workers=1 if workers <= 1 else None)
 
 
+@app.command()
+def redact(
+    restore_from: Annotated[
+        Path | None, typer.Option("--restore", help="Put originals back using this mapping file (JSON).")
+    ] = None,
+    mapping_out: Annotated[
+        Path | None, typer.Option("--mapping", help="Write the mapping here (JSON, keep private).")
+    ] = None,
+) -> None:
+    """Staff tool: redact PII from stdin before pasting it into an outside AI; --restore puts it back."""
+    from safedesk.staff_tools.redactor import redact_for_outside_ai, restore
+
+    text = sys.stdin.read()
+    if restore_from is not None:
+        try:
+            mapping = json.loads(restore_from.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{restore_from}: not a readable JSON mapping ({exc})") from None
+        sys.stdout.write(restore(text, mapping))
+        return
+    result = redact_for_outside_ai(text)
+    if mapping_out is not None:
+        mapping_out.touch(mode=0o600)
+        mapping_out.write_text(json.dumps(result.mapping, ensure_ascii=False), encoding="utf-8")
+    sys.stdout.write(result.redacted)
+
+
 @app.command("local-llm")
 def local_llm(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
