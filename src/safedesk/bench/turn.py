@@ -85,6 +85,7 @@ def run_turn_bench(
         totals: list[float] = []
         by_lane: dict[str, list[float]] = defaultdict(list)
         stages: dict[str, list[float]] = defaultdict(list)
+        model_turns: list[tuple[float, float]] = []  # (guard ms, model ms) of turns that called the responder
         for i, text in enumerate(varied_questions(questions)):
             start = time.perf_counter()
             result = desk.pipeline.run(f"bench-{i // 4}", text, channel="bench")
@@ -94,6 +95,9 @@ def run_turn_bench(
             for stage, ms in result.timings_ms.items():
                 if stage != "total":
                     stages[stage].append(ms)
+            if "responder" in result.timings_ms:
+                guard = sum(ms for s, ms in result.timings_ms.items() if s.startswith(("inbound", "outbound")))
+                model_turns.append((guard, result.timings_ms["responder"]))
         desk.close()
         lines = [
             f"safedesk bench turn: {questions} turns, responder={'llm ' + llm_url if llm_url else 'approved'}, "
@@ -105,17 +109,15 @@ def run_turn_bench(
                 f"  lane {lane:<8} n={len(values):<4} p50 {statistics.median(values):7.2f} ms   "
                 f"p95 {percentile(values, 0.95):7.2f} ms"
             )
-        guard_ms = [
-            sum(v) for v in zip(*(stages[s] for s in stages if s.startswith(("inbound.", "outbound."))), strict=False)
-        ]
         for stage, values in sorted(stages.items()):
             lines.append(f"  stage {stage:<22} n={len(values):<4} p50 {statistics.median(values):7.3f} ms")
-        if llm_url and stages.get("responder"):
-            model = statistics.median(stages["responder"])
-            guards = statistics.median(guard_ms) if guard_ms else 0.0
+        if llm_url and model_turns:
+            guards = statistics.median(g for g, _ in model_turns)
+            model = statistics.median(m for _, m in model_turns)
+            share = statistics.median(100 * g / m for g, m in model_turns if m > 0)
             lines.append(
-                f"  guards vs model: guards p50 {guards:.2f} ms, model p50 {model:.2f} ms "
-                f"({100 * guards / model if model else 0:.1f}% of model time)"
+                f"  turns that called the model (n={len(model_turns)}): guards p50 {guards:.2f} ms, "
+                f"model p50 {model:.2f} ms; guards add p50 {share:.2f}% to a model turn"
             )
         if measure_serve_memory:
             lines.append(f"  safedesk serve peak RSS (demo loaded, 50 requests): {serve_peak_rss_mb(target):.0f} MB")

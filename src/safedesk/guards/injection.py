@@ -8,10 +8,11 @@ spaced letters, invisible characters and decodes base64/hex/ROT13/... payloads i
 1. Rules: multilingual patterns (English, German, Norwegian, Swedish, Danish, French, Spanish, with a
    few Dutch/Italian/Finnish/Polish phrases), each with a weight and a reason a shop owner understands.
    Weights >= 0.5 flag on their own; lower weights are hints that need the model's agreement.
-2. A linear model over hashed word and character n-grams (scikit-learn's HashingVectorizer rebuilt from
-   the parameters in `models/injection.json`, weights in `models/injection.npz` loaded without pickle and
-   checked against the sha256 in the metadata). Long texts are scored in overlapping windows and the
-   highest window counts, so one sentence hidden in a pasted email is enough.
+2. A linear model over hashed word and character n-grams (scikit-learn's HashingVectorizer with the
+   parameters in `models/injection.json`, computed by `_hashing.py` without scikit-learn; weights in
+   `models/injection.npz` loaded without pickle and checked against the sha256 in the metadata). Long
+   texts are scored in overlapping windows and the highest window counts, so one sentence hidden in a
+   pasted email is enough.
 3. The two are combined as a noisy-or: score = 1 - (1 - rule) * (1 - model). Flagged when the score
    reaches the threshold (0.5 by default; the model's offset was tuned on held-out data for <= 1 % false
    flags on customer messages).
@@ -33,6 +34,7 @@ import numpy as np
 
 from safedesk.domain import Finding, Stage
 from safedesk.errors import ConfigError, GuardFailure
+from safedesk.guards._hashing import HashingVectorizer
 from safedesk.guards._normalize import Normalized, normalize, nospace
 from safedesk.guards.base import GuardContext, register
 
@@ -1587,11 +1589,12 @@ def _sha256(path: Path) -> str:
 
 
 def build_vectorizer(params: dict[str, Any]) -> Any:
-    """A scikit-learn HashingVectorizer from JSON parameters (lists become tuples)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
+    """scikit-learn's own HashingVectorizer from JSON parameters (lists become tuples), for the training
+    script. Not used at run time (the model uses `_hashing.HashingVectorizer`); imports scikit-learn."""
+    from sklearn.feature_extraction.text import HashingVectorizer as SklearnHashingVectorizer
 
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    return HashingVectorizer(**kwargs)
+    return SklearnHashingVectorizer(**kwargs)
 
 
 class InjectionModel:
@@ -1604,12 +1607,12 @@ class InjectionModel:
     def __init__(self, arrays: dict[str, np.ndarray], meta: dict[str, Any], path: Path | None = None) -> None:
         self.path = path
         self.meta = meta
-        self.blocks: list[tuple[Any, np.ndarray]] = []
+        self.blocks: list[tuple[HashingVectorizer, np.ndarray]] = []
         for block in meta["vectorizers"]:
             name = block["name"]
             weights = np.zeros(int(block["params"]["n_features"]), dtype=np.float64)
             weights[arrays[f"{name}_index"].astype(np.int64)] = arrays[f"{name}_weight"].astype(np.float64)
-            self.blocks.append((build_vectorizer(block["params"]), weights))
+            self.blocks.append((HashingVectorizer.from_params(block["params"]), weights))
         self.bias = float(np.asarray(arrays["bias"]).reshape(-1)[0])
         self.offset = float(meta.get("logit_offset", 0.0))
 
@@ -1623,7 +1626,7 @@ class InjectionModel:
         """Raw logits, before the tuned offset."""
         total = np.full(len(texts), self.bias, dtype=np.float64)
         for vectorizer, weights in self.blocks:
-            total += vectorizer.transform(texts) @ weights
+            total += vectorizer.dot(texts, weights)  # == scikit-learn's transform(texts) @ weights, bit for bit
         return total
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:

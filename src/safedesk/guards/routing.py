@@ -1,11 +1,12 @@
 """The router guard: what a customer message is about (topic) and how the customer sounds (emotion).
 
 Topic: a softmax linear model over hashed word 1-2-grams and character 2-5-grams (exactly
-scikit-learn's stateless `HashingVectorizer`, rebuilt from the parameters in the model's metadata and
-evaluated with numpy), with weights stored as plain numbers in an `.npz` file (loaded with
-`allow_pickle=False`; no pickle, no joblib) whose sha256 is checked at load. The argmax is adjusted
-for the two costly mistakes (`decide_topic`). `scripts/train_router.py` trains it and documents the
-data; `safedesk.bench.routing` measures it on held-out splits.
+scikit-learn's stateless `HashingVectorizer` with the parameters in the model's metadata, computed by
+`_hashing.py` with numpy and mmh3, so scikit-learn is not loaded at run time), with weights stored as
+plain numbers in an `.npz` file (loaded with `allow_pickle=False`; no pickle, no joblib) whose sha256
+is checked at load. The argmax is adjusted for the two costly mistakes (`decide_topic`).
+`scripts/train_router.py` trains it and documents the data; `safedesk.bench.routing` measures it on
+held-out splits.
 
 Emotion: a lexicon of anger / frustration / distress / urgency cues (English and Norwegian) plus
 intensity (repeated "!", "???", shouting in capitals). A small GoEmotions model may confirm a weak
@@ -25,17 +26,18 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.utils import murmurhash3_32
 
 from safedesk.config import DEFAULT_LANES, PolicyConfig
 from safedesk.domain import Finding, Lane, Stage, Topic
 from safedesk.errors import ConfigError
+from safedesk.guards._hashing import HashingVectorizer
 from safedesk.guards.base import GuardContext, register
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 MODELS_DIR = Path(__file__).with_name("models")
 ROUTER_MODEL = MODELS_DIR / "router.npz"
@@ -142,62 +144,63 @@ def clean_text(text: object, max_chars: int = MAX_CHARS) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def build_vectorizers(params: dict[str, Any]) -> list[HashingVectorizer]:
-    """The stateless scikit-learn vectorizers described by a model's metadata (`params["blocks"]`).
-    `featurize` reproduces their output exactly (see tests/test_router.py), without sklearn's
-    per-call validation overhead (~2 ms a message)."""
+def vectorizer_params(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `HashingVectorizer` keyword parameters of each block in a model's metadata (`params["blocks"]`):
+    the block's analyzer, n-gram range and width, lower-cased, no alternating sign, L2 norm, float32."""
     return [
-        HashingVectorizer(
-            analyzer=block["analyzer"],
-            ngram_range=tuple(block["ngram_range"]),
-            n_features=int(block["n_features"]),
-            lowercase=True,
-            alternate_sign=False,
-            norm="l2",
-            dtype=np.float32,
-        )
+        {
+            "analyzer": block["analyzer"],
+            "ngram_range": tuple(block["ngram_range"]),
+            "n_features": int(block["n_features"]),
+            "lowercase": True,
+            "alternate_sign": False,
+            "norm": "l2",
+            "dtype": np.float32,
+        }
         for block in params["blocks"]
     ]
 
 
+def build_vectorizers(params: dict[str, Any]) -> list[Any]:
+    """scikit-learn's own vectorizers for a model's blocks: the reference `Featurizer` is tested against
+    (tests/test_router.py, tests/test_hashing.py). Not used at run time; imports scikit-learn."""
+    from sklearn.feature_extraction.text import HashingVectorizer as SklearnHashingVectorizer
+
+    return [SklearnHashingVectorizer(**kwargs) for kwargs in vectorizer_params(params)]
+
+
 class Featurizer:
-    """Hashed n-gram features of one cleaned text: per block, murmurhash3 bucket counts (as
-    HashingVectorizer with alternate_sign=False), L2-normalised, times the block's weight, with the
+    """Hashed n-gram features of one cleaned text: per block, scikit-learn's `HashingVectorizer` row
+    (murmurhash3 bucket counts, L2-normalised; see `_hashing.py`) times the block's weight, with the
     blocks side by side. Returns sorted (indices, values)."""
 
     def __init__(self, params: dict[str, Any]) -> None:
-        self.blocks = []
+        self.blocks: list[tuple[HashingVectorizer, int, float]] = []
         offset = 0
-        for block, vec in zip(params["blocks"], build_vectorizers(params), strict=True):
-            n = int(block["n_features"])
-            self.blocks.append((vec.build_analyzer(), n, offset, float(block.get("weight", 1.0))))
-            offset += n
+        for block, kwargs in zip(params["blocks"], vectorizer_params(params), strict=True):
+            vectorizer = HashingVectorizer(**kwargs)
+            self.blocks.append((vectorizer, offset, float(block.get("weight", 1.0))))
+            offset += vectorizer.n_features
         self.n_features = offset
 
     def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         all_idx: list[np.ndarray] = []
         all_val: list[np.ndarray] = []
-        for analyzer, n, offset, weight in self.blocks:
-            counts: dict[int, int] = {}
-            for token in analyzer(text):
-                h = murmurhash3_32(token, seed=0)
-                idx = (2147483647 if h == -2147483648 else abs(h)) % n
-                counts[idx] = counts.get(idx, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            val = (val / np.sqrt(np.dot(val, val)) * weight).astype(np.float32)
-            order = np.argsort(idx)
-            all_idx.append(idx[order] + offset)
-            all_val.append(val[order])
+        for vectorizer, offset, weight in self.blocks:
+            idx, val = vectorizer.row(text, scale=weight)
+            if len(idx):
+                all_idx.append(idx + offset)
+                all_val.append(val)
         if not all_idx:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         return np.concatenate(all_idx), np.concatenate(all_val)
 
 
 def featurize(texts: list[str], params: dict[str, Any], featurizer: Featurizer | None = None) -> sparse.csr_matrix:
-    """A CSR matrix of `Featurizer` rows for already-cleaned texts. The training script calls this."""
+    """A CSR matrix of `Featurizer` rows for already-cleaned texts. The training script calls this
+    (it imports scipy; the guard does not)."""
+    from scipy import sparse
+
     featurizer = featurizer or Featurizer(params)
     indptr = [0]
     indices: list[np.ndarray] = []
