@@ -197,6 +197,53 @@ CASES: list[tuple[str, str, str, str | None]] = [
         DANGEROUS,
         "auth_fail",
     ),
+    (
+        '"hi mum" new number',
+        "Hi mum, I dropped my phone in the toilet, this is my new number. Can you pay a bill for me urgently? "
+        "I'll pay you back tomorrow.",
+        SUSPICIOUS,
+        "new_number",
+    ),
+    (
+        "fake Vipps payment with BankID login (Norwegian)",
+        "Vipps: Du har mottatt 2 500 kr. Logg inn med BankID for å motta pengene: https://vipps-mottak.com",
+        DANGEROUS,
+        "brand_in_domain",
+    ),
+    (
+        "CEO fraud from the shop's domain inside another domain",
+        "From: Ole Hansen <ole.hansen@nordlys-outdoor.no.mail-secure.com>\nSubject: Payment\n\nKari, I need you "
+        "to make an urgent transfer of 95 000 kr today. I'm in a meeting and can't talk. Details follow.",
+        DANGEROUS,
+        "own_lookalike",
+    ),
+    (
+        "fake purchase with call-back number",
+        "Amazon: A purchase of iPhone 15 for 1 299 USD was made on your account. If this wasn't you, call "
+        "+1 800 555 0199 immediately.",
+        SUSPICIOUS,
+        "account_threat",
+    ),
+    (
+        "unbranded parcel fee",
+        "Your parcel is waiting! We need a small fee of 1.99 EUR for customs. https://parcel-track-eu.xyz",
+        SUSPICIOUS,
+        "delivery_fee",
+    ),
+    (
+        "HTML link that shows PayPal but goes to an IP",
+        '<p>Your PayPal account needs attention.</p><p><a href="http://198.51.100.7/x"><span>'
+        "https://www.paypal.com/login</span></a></p>",
+        DANGEROUS,
+        "href_mismatch",
+    ),
+    (
+        "real customs notice looks like the scam (check in the app)",
+        "PostNord: Your parcel from the UK has import VAT and a customs fee of 245 kr. Pay in the PostNord app "
+        "before we can deliver it.",
+        SUSPICIOUS,
+        "delivery_fee",
+    ),
     # ---- normal messages --------------------------------------------------------------------------
     (
         "order confirmation with shipping fee and tracking",
@@ -273,6 +320,50 @@ CASES: list[tuple[str, str, str, str | None]] = [
     (
         "customer: parcel missing",
         "My parcel still hasn't arrived and the tracking says delivery failed. Can you help?",
+        SAFE,
+        None,
+    ),
+    (
+        "customer: card blocked after fraud",
+        "Can I get a refund to a different card? My old card was blocked after fraud.",
+        SAFE,
+        None,
+    ),
+    (
+        "customer won a real giveaway",
+        "Hi, I won a voucher in your Instagram giveaway last week, how do I claim my prize?",
+        SAFE,
+        None,
+    ),
+    (
+        "overdue invoice to the usual account",
+        "Reminder: invoice 2291 is overdue. Please pay 4 500 kr to our usual account 1234.56.78901 within 7 days.",
+        SAFE,
+        None,
+    ),
+    (
+        "real DHL delivery notice",
+        "DHL Express: Your shipment 1234567890 will be delivered today between 10:00 and 14:00. Track: "
+        "https://www.dhl.com/no-en/home/tracking.html?tracking-id=1234567890",
+        SAFE,
+        None,
+    ),
+    (
+        "shop's own account confirmation",
+        "Your account has been created. Confirm your email address here: https://nordlys-outdoor.no/confirm?t=abc",
+        SAFE,
+        None,
+    ),
+    (
+        "Norwegian customer question",
+        "Hei! Jeg har bestilt en jakke (ordre 8812), men pakken er ikke kommet. Kan dere sjekke sporingen?",
+        SAFE,
+        None,
+    ),
+    (
+        "HTML newsletter whose links match their text",
+        '<p>New tents are in!</p><a href="https://nordlys-outdoor.no/tents">nordlys-outdoor.no/tents</a> '
+        '<a href="https://www.instagram.com/nordlys">Follow us on Instagram</a>',
         SAFE,
         None,
     ),
@@ -475,7 +566,7 @@ def test_sms_split_is_deterministic_and_disjoint() -> None:
 def test_report_formats() -> None:
     from safedesk.bench.scam import evaluate_scam, format_scam_report
 
-    report = evaluate_scam(splits=("dev",), examples=2)
+    report = evaluate_scam(splits=("dev",), examples=2, benign=False)
     dev = report["splits"]["dev"]
     assert dev["n"] == dev["n_spam"] + dev["n_ham"]
     assert 0 <= dev["flagged (verdict != safe)"]["false_flag_rate_ham"] <= 1

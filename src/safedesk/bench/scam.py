@@ -21,12 +21,19 @@ Reported per split: precision / recall / F1 of flagged vs spam, false-flag rate 
 the "dangerous" verdict, verdict counts per label, which rules fire on each label, and the latency of
 `assess` per message (p50 / p95, wall clock, warm).
 
+Benign customer-service text, for the false-flag rate closer to a shop's inbox (every row is benign):
+  bitext     intents/bitext_customer_support_training_4514.csv, `instruction` column (4,514 requests);
+             looked at while tuning (two rules were narrowed after false flags on it): an in-sample figure
+  clinc150   intents/clinc150/clinc150_flat.jsonl, all 23,700 utterances (banking and card questions
+             included: "freeze my account", "what's my pin"); never looked at while tuning
+
     python -m safedesk.bench.scam [--split dev|test|all] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import re
@@ -44,10 +51,12 @@ from safedesk.errors import UserError
 from safedesk.staff_tools.scam import DANGEROUS_FROM, SAFE_BELOW, assess
 
 DATASET = "scam/SMSSpamCollection.tsv"
+BITEXT = "intents/bitext_customer_support_training_4514.csv"
+CLINC = "intents/clinc150/clinc150_flat.jsonl"
 SEED = "safedesk-scam-20251127"
 SPLITS = ("dev", "test")
 
-__all__ = ["DATASET", "SPLITS", "Sms", "evaluate_scam", "format_scam_report", "load_sms", "split_of"]
+__all__ = ["DATASET", "SPLITS", "Sms", "evaluate_scam", "format_scam_report", "load_benign", "load_sms", "split_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +153,39 @@ def _evaluate_split(rows: Sequence[Sms], examples: int) -> dict[str, Any]:
     }
 
 
+def load_benign(data_dir: Path | None = None) -> dict[str, list[str]]:
+    """Benign customer-service texts: Bitext requests and CLINC150 utterances (missing files are skipped)."""
+    root = data_dir or shared_data_dir()
+    out: dict[str, list[str]] = {}
+    if (root / BITEXT).is_file():
+        with (root / BITEXT).open(encoding="utf-8", newline="") as fh:
+            out["bitext"] = [row["instruction"] for row in csv.DictReader(fh) if row.get("instruction")]
+    if (root / CLINC).is_file():
+        with (root / CLINC).open(encoding="utf-8") as fh:
+            out["clinc150"] = [json.loads(line)["text"] for line in fh if line.strip()]
+    return out
+
+
+def _evaluate_benign(texts: Sequence[str], examples: int) -> dict[str, Any]:
+    verdicts: Counter[str] = Counter()
+    flagged = []
+    for text in texts:
+        result = assess(text)
+        verdicts[result.verdict] += 1
+        if result.verdict != "safe":
+            flagged.append((result.verdict, result.risk, [s.rule for s in result.signals], text[:140]))
+    n = len(texts)
+    return {
+        "n": n,
+        "false_flag_rate": _rate(n - verdicts["safe"], n),
+        "dangerous_rate": _rate(verdicts["dangerous"], n),
+        "verdicts": dict(sorted(verdicts.items())),
+        "examples": flagged[:examples],
+    }
+
+
 def evaluate_scam(
-    data_dir: Path | None = None, splits: Sequence[str] = SPLITS, *, examples: int = 10
+    data_dir: Path | None = None, splits: Sequence[str] = SPLITS, *, examples: int = 10, benign: bool = True
 ) -> dict[str, Any]:
     """Figures per split (default: dev and test) of the scam checker against the SMS spam labels."""
     unknown = [s for s in splits if s not in SPLITS]
@@ -164,6 +204,9 @@ def evaluate_scam(
     }
     for split in splits:
         report["splits"][split] = _evaluate_split([r for r in rows if r.split == split], examples)
+    if benign:
+        report["benign"] = {name: _evaluate_benign(texts, examples) for name, texts in load_benign(data_dir).items()}
+        report["benign_note"] = "all rows benign; bitext was looked at while tuning, clinc150 never"
     return report
 
 
@@ -189,6 +232,14 @@ def format_scam_report(d: dict[str, Any]) -> str:
             lines.append(f"  rules on {label}: {fired}")
         lat = s["latency_ms"]
         lines.append(f"  latency per message: p50 {lat['p50']} ms, p95 {lat['p95']} ms")
+    if d.get("benign"):
+        lines.append(f"\n== benign customer-service text ({d['benign_note']})")
+        for name, b in d["benign"].items():
+            counts = ", ".join(f"{k} {v}" for k, v in b["verdicts"].items())
+            lines.append(
+                f"  {name:<10} n={b['n']:<6} false flags {_pct(b['false_flag_rate'])}, "
+                f"dangerous {_pct(b['dangerous_rate'])}  ({counts})"
+            )
     return "\n".join(lines)
 
 
@@ -197,9 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     parser.add_argument("--json", action="store_true", help="print the full JSON result")
     parser.add_argument("--examples", type=int, default=10)
+    parser.add_argument("--no-benign", action="store_true", help="skip the Bitext / CLINC150 false-flag sets")
     args = parser.parse_args(argv)
     splits = SPLITS if args.split == "all" else (args.split,)
-    result = evaluate_scam(splits=splits, examples=args.examples)
+    result = evaluate_scam(splits=splits, examples=args.examples, benign=not args.no_benign)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_scam_report(result))
     return 0
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import email.utils
 import html
 import ipaddress
-import math
 import re
 import threading
 import unicodedata
@@ -76,10 +75,11 @@ WEIGHTS: dict[str, float] = {
     "advance_fee": 0.45,  # inheritance, "transfer of funds", millions
     "overpayment": 0.4,  # "I paid too much, refund the difference"
     "remote_access": 0.45,  # "install AnyDesk"
-    "prize": 0.5,  # "you have won", "claim your prize"
+    "prize": 0.55,  # "you have won", "claim your prize"
     "prize_words": 0.3,  # "winner", "lottery", "congratulations ... selected"
     "premium_rate": 0.35,  # call 09xx numbers, "text WIN to 80086", "150p/msg"
     "off_platform": 0.25,  # "message me on WhatsApp"
+    "new_number": 0.45,  # "Hi mum, this is my new number ... can you pay a bill for me?"
     "delivery_fee": 0.55,  # "DHL: pay the customs fee to release your parcel"
     "delivery_hold": 0.25,  # "PostNord: your parcel could not be delivered"
     # how it pushes
@@ -212,55 +212,65 @@ class _Brand:
     name: str
     tokens: tuple[str, ...]  # how the name appears in domains and text, lower case, ASCII
     official: frozenset[str]  # registered domains that belong to the brand
-    delivery: bool = False
     substring: bool = True  # the token may sit inside a longer label ("paypalsecure"); off for short/common words
 
+    def named_in(self, text: str) -> bool:
+        """Whether `text` (as written, not folded) names the brand: short or common names must be written
+        the brand's way ("UPS", "Bring", "Apple"), so "ups and downs" or "bring it" do not count."""
+        if self.substring:
+            folded = _fold(text)
+            return any(re.search(rf"\b{re.escape(t)}\b", folded) for t in self.tokens) or any(
+                re.search(rf"\b{re.escape(t)}\b", folded.replace(" ", "")) for t in self.tokens
+            )
+        forms = {self.name, self.name.upper()}
+        return any(re.search(rf"\b{re.escape(f)}\b", text) for f in forms)
 
-def _b(name: str, tokens: str, official: str, *, delivery: bool = False, substring: bool = True) -> _Brand:
-    return _Brand(name, tuple(tokens.split()), frozenset(official.split()), delivery, substring)
+
+def _b(name: str, tokens: str, official: str, *, substring: bool = True) -> _Brand:
+    return _Brand(name, tuple(tokens.split()), frozenset(official.split()), substring)
 
 
 BRANDS: tuple[_Brand, ...] = (
     _b("PayPal", "paypal", "paypal.com paypal.me paypalobjects.com paypal-communication.com"),
-    _b("DHL", "dhl", "dhl.com dhl.de dhlparcel.nl dhlparcel.co.uk dhl-news.com", delivery=True, substring=False),
-    _b("UPS", "ups", "ups.com", delivery=True, substring=False),
-    _b("FedEx", "fedex", "fedex.com", delivery=True),
-    _b("Posten", "posten", "posten.no posten.se", delivery=True),
-    _b("PostNord", "postnord", "postnord.se postnord.no postnord.dk postnord.fi postnord.com", delivery=True),
-    _b("Bring", "bring", "bring.no bring.com bring.se bring.dk mybring.com", delivery=True, substring=False),
-    _b("DPD", "dpd", "dpd.com dpd.co.uk dpd.de", delivery=True, substring=False),
-    _b("GLS", "gls", "gls-group.eu gls-group.com", delivery=True, substring=False),
-    _b("USPS", "usps", "usps.com", delivery=True, substring=False),
-    _b("Royal Mail", "royalmail", "royalmail.com royalmail.co.uk", delivery=True),
-    _b("Evri", "evri", "evri.com", delivery=True, substring=False),
-    _b("Budbee", "budbee", "budbee.com", delivery=True),
-    _b("Instabox", "instabox", "instabox.io instabox.se", delivery=True),
-    _b("Helthjem", "helthjem", "helthjem.no", delivery=True),
+    _b("DHL", "dhl", "dhl.com dhl.de dhlparcel.nl dhlparcel.co.uk dhl-news.com", substring=False),
+    _b("UPS", "ups", "ups.com", substring=False),
+    _b("FedEx", "fedex", "fedex.com"),
+    _b("Posten", "posten", "posten.no posten.se"),
+    _b("PostNord", "postnord", "postnord.se postnord.no postnord.dk postnord.fi postnord.com"),
+    _b("Bring", "bring", "bring.no bring.com bring.se bring.dk mybring.com", substring=False),
+    _b("DPD", "dpd", "dpd.com dpd.co.uk dpd.de", substring=False),
+    _b("GLS", "gls", "gls-group.eu gls-group.com", substring=False),
+    _b("USPS", "usps", "usps.com", substring=False),
+    _b("Royal Mail", "royalmail", "royalmail.com royalmail.co.uk"),
+    _b("Evri", "evri", "evri.com", substring=False),
+    _b("Budbee", "budbee", "budbee.com"),
+    _b("Instabox", "instabox", "instabox.io instabox.se"),
+    _b("Helthjem", "helthjem", "helthjem.no"),
     _b("Apple", "apple icloud", "apple.com icloud.com me.com", substring=False),
     _b(
         "Microsoft",
         "microsoft office365 outlook",
         "microsoft.com outlook.com office.com office365.com live.com "
-        "hotmail.com microsoftonline.com sharepoint.com onmicrosoft.com",
+        "hotmail.com microsoftonline.com sharepoint.com onmicrosoft.com microsoftstore.com",
     ),
     _b(
         "Google",
         "google gmail",
-        "google.com gmail.com googleapis.com googleusercontent.com google-analytics.com "
+        "google.com gmail.com googlemail.com googleapis.com googleusercontent.com google-analytics.com "
         "googletagmanager.com googlesyndication.com gstatic.com youtube.com",
     ),
     _b(
         "Amazon",
         "amazon",
         "amazon.com amazon.co.uk amazon.de amazon.se amazon.fr amazon.nl amazon.pl amazonaws.com "
-        "amazonses.com media-amazon.com",
+        "amazonses.com media-amazon.com amazonpay.com",
     ),
     _b("Netflix", "netflix", "netflix.com nflxso.net"),
     _b("Facebook", "facebook", "facebook.com fb.com facebookmail.com meta.com"),
     _b("Instagram", "instagram", "instagram.com cdninstagram.com"),
     _b("WhatsApp", "whatsapp", "whatsapp.com whatsapp.net wa.me"),
     _b("Vipps", "vipps mobilepay", "vipps.no vippsmobilepay.com mobilepay.dk mobilepay.fi"),
-    _b("Klarna", "klarna", "klarna.com klarna.se klarna.no"),
+    _b("Klarna", "klarna", "klarna.com klarna.se klarna.no klarnaservices.com klarnacdn.net"),
     _b("BankID", "bankid", "bankid.no bankid.com"),
     _b("DNB", "dnb", "dnb.no dnb.com", substring=False),
     _b("Nordea", "nordea", "nordea.com nordea.no nordea.se nordea.dk nordea.fi"),
@@ -375,7 +385,7 @@ def _is_official(host: _Host, brand: _Brand) -> bool:
     reg = host.registered
     if reg in brand.official or any(reg.endswith("." + o) for o in brand.official):
         return True
-    return host.label in brand.tokens and bool(_PLAIN_SUFFIXES.match(host.suffix))
+    return host.label in brand.tokens and bool(_PLAIN_SUFFIXES.match(host.suffix)) and host.suffix not in _RISKY_TLDS
 
 
 def _near(a: str, b: str) -> bool:
@@ -488,7 +498,7 @@ _ANCHOR = re.compile(
     r"(?i)<a\s[^>]{0,500}?href\s*=\s*[\"']?([^\"'\s>]{1,2000})[^>]{0,500}>((?:[^<]|<(?!/?a[\s>]))"
     r"{0,300})</a>"
 )
-_TAG = re.compile(r"(?s)<[a-zA-Z/!][^<>]{0,2000}>")
+_TAG = re.compile(r"(?s)<(?![\w.+\-]{1,64}@[\w.\-]{1,255}>)[a-zA-Z/!][^<>]{0,2000}>")  # not <name@example.com>
 
 
 def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
@@ -530,14 +540,14 @@ def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
 
 
 # --------------------------------------------------------------------------------------------------
-# Phrase rules: (rule, [(pattern, weight scale)], reason template). {ev} is the matched phrase.
+# Phrase rules: a rule fires on the first match of any of its patterns in the folded text; {ev} in its
+# reason is the matched phrase.
 # --------------------------------------------------------------------------------------------------
 
 _NEGATION = re.compile(
     r"\b(never|not|don't|dont|do not|no one|nobody|won't|will not|under no circumstances|ikke|aldri|"
-    r"inte|aldrig)\b[^.!?]{0,40}$"
+    r"inte|aldrig)\b[^.!?,;:]{0,25}$"
 )
-_W = r"(?:\s\S+)"  # one more word
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,7 +565,7 @@ def _rule(rule: str, reason: str, *patterns: str, negatable: bool = False, unles
     )
 
 
-_CODE_WORDS = r"(?:codes?|otp|pin|passcode|engangskode|koden|kode|engangskod|koden)"
+_CODE_WORDS = r"(?:codes?|otp|pin|passcode|engangskode|engangskoden|koden|kode)"
 PHRASE_RULES: tuple[_PhraseRule, ...] = (
     _rule(
         "code_request",
@@ -710,6 +720,8 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\b(lottery|jackpot|sweepstakes?|prize draw|lucky draw|cash prize|grand prize)\b",
         r"(\d|£|\$|€)[\d,]* ?(cash|prize)\b",
         r"\b(lucky day|(claim|prize|bonus) code|un-?redeemed( \S+)? points)\b",
+        r"\b((kr|nok|sek|dkk) til gode|(you are|you're|you have been) (due|eligible for|owed) an? (tax )?refund|"
+        r"tax refund of)\b",
         r"\bcongratulations?\b[^.!?]{0,80}\b(won|winner|selected|prize|reward|gift|cash|voucher)\b",
         r"\b(chances?|chance) (to|2) win\b",
     ),
@@ -725,11 +737,20 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"[£$€]\d+(\.\d\d)? ?(/|per|a|to)? ?(msgs?|min|minute|wk|week|txt|text|rcv|rcvd|recd)\b",
     ),
     _rule(
+        "new_number",
+        '"New number" story with a request for money ("{ev}"): call the person on their old number first.',
+        r"\b(this is|here is|it's|its|i have|i've got|i got) (my|a) new (phone )?(number|phone|mobile|nr)\b[^\n]{0,200}"
+        r"\b(pay|transfer|send|lend|borrow|bill|invoice|money|payment|betale|overfore|laane|lane|faktura)\b",
+        r"\b(dette er|det er) (mitt|det) nye (nummer|nummeret)\b[^\n]{0,200}\b(betale|overfore|lane|faktura|"
+        r"regning|penger)\b",
+    ),
+    _rule(
         "off_platform",
         'Wants to move the conversation to another app ("{ev}"), out of sight of the platform.',
         r"\b(contact|message|text|add|reach|chat( with)?|write( to)?|dm|ping|call) (me|us) (on|via|through|at|over) "
         r"(whatsapp|telegram|signal|viber|wechat|kik)\b",
         r"\b(whatsapp|telegram) (me|us)\b",
+        r"\b(reply|respond|answer|write)( to)?( me| us)? (on|via|through|over) (whatsapp|telegram|signal|viber)\b",
         r"\b(my|our) (whatsapp|telegram|signal)( number| no| nr| handle| id)?( is)?\b",
         r"\b(move|continue|switch|take)( this| the| our)?( conversation| chat| discussion| talk)? (to|on|over to) "
         r"(whatsapp|telegram|signal|viber)\b",
@@ -750,11 +771,14 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
     _rule(
         "account_threat",
         'Threatens that your account or card will be blocked ("{ev}").',
-        r"\b(account|card|access|profile|mailbox|subscription|membership|payment method|apple id|bank ?id)"
-        r"( \S+){0,3} (has been|have been|was|is|will be|are|is being) (temporarily |permanently |now )?(suspended|"
-        r"locked|blocked|disabled|limited|restricted|deactivated|terminated|frozen|compromised|deleted|on hold)\b",
-        r"\b(unusual|suspicious|unauthori[sz]ed|irregular) (activity|sign-?in|log-?in|login attempt|access|"
-        r"transactions?|payments?|charges?)\b",
+        r"\b(your|ur)( \S+){0,2} (account|card|access|profile|mailbox|subscription|membership|payment method|apple id|"
+        r"bank ?id)( \S+){0,3} (has been|have been|was|is|will be|are|is being) (temporarily |permanently |now )?"
+        r"(suspended|locked|blocked|disabled|limited|restricted|deactivated|terminated|frozen|compromised|deleted|"
+        r"on hold)\b",
+        r"\b(unusual|suspicious|unauthori[sz]ed|irregular) (sign-?in|log-?in|login attempts?|access)\b",
+        r"\b(we|we've|we have) (noticed|detected|identified|seen|registered)( \S+){0,3} (unusual|suspicious|"
+        r"unauthori[sz]ed|irregular) (activity|transactions?|payments?|charges?|purchases?)\b",
+        r"\bif (this|it|that) (wasn't|was not|isn't|is not) you,? (please )?(call|phone|ring|contact us (on|at))\b",
         r"\b(to )?(avoid|prevent) (the )?(\S+ )?(suspension|closure|termination|deactivation|being (locked|suspended|"
         r"closed|blocked))\b",
         r"\b(mailbox|storage) (is )?(full|almost full|over (its )?quota)\b",
@@ -791,7 +815,8 @@ def _phrase_signals(msg: _Message) -> list[Signal]:
 _SCAM_FEE = re.compile(
     r"\b((customs|import|clearance|redelivery|re-delivery|release|storage|toll|tull) ?(fee|charge|duty|duties|tax|"
     r"costs?|payment|gebyr|avgift|avgiften|gebyret)s?|customs duty|unpaid (fee|postage|shipping|customs|duty|duties)|"
-    r"tollgebyr|tollavgift|fortollingsgebyr|tullavgift|tullavgiften|fortolling)\b"
+    r"tollgebyr|tollavgift|fortollingsgebyr|tullavgift|tullavgiften|fortolling|(small|minor|additional|extra) "
+    r"(fee|charge|payment|amount)|fee( \S+){0,5} (for|to cover) (the )?(customs|redelivery|delivery|release))\b"
 )
 _OTHER_FEE = re.compile(
     r"\b((delivery|shipping|postage|handling|frakt) ?(fee|charge|costs?|payment|gebyr|avgift)s?|fraktavgift)\b"
@@ -818,6 +843,9 @@ _HOLD = re.compile(
 _CALL_OR_LINK = re.compile(r"(?<![\d+])(\+?\d[\d -]{6,14}\d)(?!\d)")
 _DELIVERY_BRAND = re.compile(rf"\b({_DELIVERY_WORDS})\b")
 _DELIVERY_BRAND_CASED = re.compile(r"\b(UPS|Bring)\b")
+_DELIVERY_NAMES = {"royal mail": "Royal Mail", "royalmail": "Royal Mail"} | {
+    t: b.name for b in BRANDS for t in b.tokens
+}
 
 
 def _delivery_signals(msg: _Message) -> list[Signal]:
@@ -833,7 +861,7 @@ def _delivery_signals(msg: _Message) -> list[Signal]:
         if fee:
             break
     if fee and (brand or _PARCEL.search(msg.text)):
-        who = f"{brand_name.upper() if len(brand_name) <= 4 else brand_name.title()} " if brand else ""
+        who = f"{_DELIVERY_NAMES.get(brand_name.lower(), brand_name.title())} " if brand else ""
         return [
             Signal(
                 "delivery_fee",
@@ -909,14 +937,12 @@ def _link_signals(msg: _Message) -> list[Signal]:
         for shown_host in shown_hosts:
             if shown_host and goes_to and shown_host.registered != goes_to:
                 add("href_mismatch", f"shows {shown_host.registered}, goes to {goes_to}")
-    # a message that opens with a courier's or brand's name but links elsewhere
-    opening = msg.text[:80]
+    # a message signed like an SMS sender ("DHL: ...", "PostNord Sverige - ...") that links elsewhere
+    opening = _SENDER_PREFIX.match(msg.raw.lstrip()[:80])
     url_hosts = [link.host for link in msg.links if link.host]
-    if url_hosts:
+    if url_hosts and opening:
         for brand in BRANDS:
-            if any(re.search(rf"\b{re.escape(t)}\b", opening) for t in brand.tokens) and not any(
-                _is_official(h, brand) for h in url_hosts
-            ):
+            if brand.named_in(opening.group(1)) and not any(_is_official(h, brand) for h in url_hosts):
                 if not any(h.registered in own_registered for h in url_hosts):
                     add("brand_link_mismatch", f"{brand.name} -> {url_hosts[0].registered}")
                 break
@@ -936,6 +962,9 @@ def _link_signals(msg: _Message) -> list[Signal]:
         listed = ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
         out.append(Signal(rule, WEIGHTS[rule], texts[rule].format(x=listed)))
     return out
+
+
+_SENDER_PREFIX = re.compile(r"^([^\W\d][^\n:|\-–]{0,40}?)\s*[:|\-–]\s")
 
 
 def _imitates_own(host: _Host, own: _Host) -> bool:
@@ -976,13 +1005,7 @@ def _header_signals(msg: _Message) -> list[Signal]:
             if shown and shown.registered != sender.registered:
                 mismatch = mismatch or f"The sender's name shows {embedded.group(0)} but the mail comes from {addr}."
         for brand in BRANDS:
-            words = [
-                t
-                for t in brand.tokens
-                if re.search(rf"\b{re.escape(t)}\b", folded_name.replace(" ", ""))
-                or re.search(rf"\b{re.escape(t)}\b", folded_name)
-            ]
-            if words and not _is_official(sender, brand):
+            if brand.named_in(name) and not _is_official(sender, brand):
                 mismatch = mismatch or (
                     f'The sender is named "{_clip(name, 40)}" but writes from '
                     f"{sender.registered}, which is not {brand.name}'s."
@@ -1135,8 +1158,6 @@ def assess(text: str, *, own_domains: Iterable[str] = ()) -> ScamAssessment:
             best[s.rule] = s
     ordered = tuple(sorted(best.values(), key=lambda s: (-s.weight, s.rule)))
     risk = round(combine(s.weight for s in ordered), 3)
-    if not math.isfinite(risk):  # pragma: no cover - weights are constants
-        risk = 1.0
     return ScamAssessment(risk=risk, verdict=verdict_for(risk), signals=ordered)
 
 
