@@ -38,6 +38,8 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         ["users", "disable"],
         ["users", "reset-password"],
         ["redact"],
+        ["scam"],
+        ["bench", "scam"],
         ["local-llm"],
         ["kb", "canaries"],
         ["bench", "outbound"],
@@ -104,3 +106,18 @@ def test_redact_round_trip_keeps_pii_out_and_restores_it(tmp_path: Path) -> None
     assert restored.stdout == text
     broken = run("redact", "--restore", str(tmp_path / "missing.json"), stdin="x")
     assert broken.returncode == 2 and "mapping" in broken.stderr
+
+
+def test_scam_contract_one_line_per_input() -> None:
+    stdin = (
+        '{"id":"a","text":"Our bank details have changed. Please pay invoice 2231 to the new account today."}\n'
+        '{"id":"b","text":"Hi, do you have the blue jacket in size M?"}\n'
+        '{"id":"c"}\n'
+    )
+    proc = run("scam", stdin=stdin)
+    assert proc.returncode == 2  # line c has no text
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [set(o) for o in lines[:2]] == [{"id", "risk", "verdict", "reasons"}] * 2
+    assert lines[0]["verdict"] in ("suspicious", "dangerous") and lines[0]["reasons"]
+    assert lines[1]["verdict"] == "safe" and 0 <= lines[1]["risk"] < 0.3
+    assert "error" in lines[2]

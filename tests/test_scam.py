@@ -114,6 +114,13 @@ CASES: list[tuple[str, str, str, str | None]] = [
         "double_extension",
     ),
     (
+        "link that downloads a program",
+        "Hi, the new price list is too big for email. Download it here: "
+        "https://files-share.example/download/PriceList_2025.exe",
+        SUSPICIOUS,
+        "executable_attachment",
+    ),
+    (
         "macro document",
         "Hi, here is the updated price list for spring. Open Pricelist_2025.xlsm and click Enable Content to "
         "see the prices.",

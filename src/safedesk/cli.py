@@ -158,6 +158,25 @@ def scan(project: ProjectOpt, jsonl: JsonlOpt = False, explain: ExplainOpt = Fal
 
 
 @app.command()
+def scam(
+    jsonl: JsonlOpt = False,
+    own_domain: Annotated[
+        list[str] | None, typer.Option("--own-domain", help="Your own domain(s): look-alikes of them are flagged.")
+    ] = None,
+) -> None:
+    """Staff tool, scam second opinion: {"id","text"} in; risk 0..1, verdict and reasons out."""
+    from safedesk.staff_tools.scam import scam_line
+
+    domains = tuple(own_domain or ())
+
+    def show(out: dict[str, Any]) -> str:
+        reasons = "\n  ".join(out["reasons"]) or "no warning signs found"
+        return f"[{out['id']}] {out['verdict'].upper()} (risk {out['risk']:.2f})\n  {reasons}"
+
+    _jsonl_loop(("id", "text"), "id", lambda item: scam_line(item, own_domains=domains), show, _machine_output(jsonl))
+
+
+@app.command()
 def chat(
     project: ProjectOpt,
     llm: LlmOpt = None,
@@ -341,6 +360,14 @@ def bench_outbound() -> None:
     from safedesk.bench.outbound import run_outbound_bench
 
     typer.echo(run_outbound_bench())
+
+
+@bench_app.command("scam")
+def bench_scam() -> None:
+    """The scam checker on the SMS spam collection (dev and test halves), false flags, latency."""
+    from safedesk.bench.scam import evaluate_scam, format_scam_report
+
+    typer.echo(format_scam_report(evaluate_scam()))
 
 
 @bench_app.command("inbox")

@@ -13,8 +13,10 @@ figure that matters most for a shop owner is the false-flag rate on ham: how oft
 called suspicious.
 
 Split: every distinct text (case and spacing folded, so the corpus's ~400 duplicates stay together)
-goes to dev or test by a salted SHA-256 of the text, half and half. The rule weights were tuned on dev
-only; the test half is reported as it came out.
+goes to dev or test by a salted SHA-256 of the text, half and half. Rules and weights were tuned on the
+dev half (plus hand-written cases in tests/test_scam.py and the Bitext false flags below); the test half
+was run once, after the rules were frozen, and is reported as it came out. (Before the split was drawn,
+40 random spam rows of the whole file were read to see what the corpus looks like.)
 
 Scoring: a message is "flagged" when its verdict is not safe (risk >= 0.3); positives are spam.
 Reported per split: precision / recall / F1 of flagged vs spam, false-flag rate on ham, the same at
@@ -195,11 +197,12 @@ def evaluate_scam(
     assess("warm-up: https://bit.ly/x you have won")  # load tldextract's snapshot before timing
     report: dict[str, Any] = {
         "dataset": f"{DATASET} (UCI SMS Spam Collection v.1; {len(rows)} SMS)",
-        "caveat": "labels are spam/ham, not scam/not scam: recall is against spam (mostly premium-rate "
-        "marketing), so it understates scam recall and overstates misses; the false-flag rate on ham is "
-        "the figure a shop owner feels",
+        "caveat": "labels are spam/ham, not scam/not scam: recall is measured against spam (mostly 2000s UK "
+        "premium-rate marketing, much of it adverts rather than scams, which the checker is meant to leave "
+        "safe), so it is not a scam recall; the false-flag rate on ham is the figure a shop owner feels",
         "positive": f"verdict != safe (risk >= {SAFE_BELOW}); 'dangerous only' uses risk >= {DANGEROUS_FROM}",
-        "split_rule": "salted SHA-256 of the folded text, 50/50; weights tuned on dev only",
+        "split_rule": "salted SHA-256 of the folded text, 50/50; rules and weights tuned on dev (and hand-written "
+        "cases), test run once with the rules frozen",
         "splits": {},
     }
     for split in splits:

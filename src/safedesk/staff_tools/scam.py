@@ -483,6 +483,7 @@ def _parse_url(url: str) -> _Link:
 @dataclass(slots=True)
 class _Message:
     raw: str  # sanitised original
+    visible: str  # raw without HTML tags
     text: str  # folded, one line: what the phrase rules read
     headers: list[tuple[str, str]]
     links: list[_Link]
@@ -536,7 +537,7 @@ def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
         if h and h.host not in hosts and _extractor()(h.ascii_host or h.host).suffix:
             hosts[h.host] = h
     own = [h for d in own_domains if isinstance(d, str) and (h := _split_host(d.strip(), "own"))]
-    return _Message(raw, _fold(visible), headers, links, list(hosts.values()), hrefs, own)
+    return _Message(raw, visible, _fold(visible), headers, links, list(hosts.values()), hrefs, own)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -964,7 +965,7 @@ def _link_signals(msg: _Message) -> list[Signal]:
     return out
 
 
-_SENDER_PREFIX = re.compile(r"^([^\W\d][^\n:|\-–]{0,40}?)\s*[:|\-–]\s")
+_SENDER_PREFIX = re.compile(r"^([^\W\d][\w&.']*(?: [\w&.']+){0,2})\s*[:|\-–]\s")  # "DHL Express: ", "Posten - "
 
 
 def _imitates_own(host: _Host, own: _Host) -> bool:
@@ -1044,12 +1045,12 @@ def _header_signals(msg: _Message) -> list[Signal]:
     return out
 
 
-_EXECUTABLE = r"exe|scr|com|pif|bat|cmd|js|jse|vbs|vbe|wsf|wsh|msi|msix|ps1|hta|jar|lnk|iso|img|vhd|vhdx|cpl|reg|appx"
+_EXECUTABLE = r"exe|scr|pif|bat|cmd|js|jse|vbs|vbe|wsf|wsh|msi|msix|ps1|hta|jar|lnk|iso|img|vhd|vhdx|cpl|reg|appx|apk"
 _MACRO = r"docm|dotm|xlsm|xltm|xlam|xlsb|pptm|potm|ppam|ppsm|sldm"
 _DOUBLE_EXT = re.compile(
-    rf"(?i)\b[\w\-()\[\] ]{{1,80}}\.(pdf|docx?|xlsx?|jpe?g|png|txt|rtf|zip)\s{{0,20}}\.({_EXECUTABLE})\b"
+    rf"(?i)\b[\w\-()\[\] ]{{1,80}}\.(pdf|docx?|xlsx?|jpe?g|png|txt|rtf|zip)\s{{0,20}}\.({_EXECUTABLE}|com)\b"
 )
-_EXEC_FILE = re.compile(rf"(?i)(?<![\w/.@])([\w\-()\[\]]{{1,80}}\.({_EXECUTABLE}))\b(?![\w.\-/@])")
+_EXEC_FILE = re.compile(rf"(?i)(?<![\w.@])([\w\-()\[\]]{{1,80}}\.({_EXECUTABLE}))\b(?![\w.\-/@])")
 _MACRO_FILE = re.compile(rf"(?i)(?<![\w/.@])([\w\-()\[\]]{{1,80}}\.({_MACRO}))\b(?![\w.\-/@])")
 _NOT_FILES = frozenset({"node.js", "next.js", "vue.js", "react.js", "three.js", "d3.js", "express.js", "nuxt.js"})
 _PROTECTED = re.compile(
@@ -1060,7 +1061,7 @@ _PROTECTED = re.compile(
 
 def _attachment_signals(msg: _Message) -> list[Signal]:
     out = []
-    double = _DOUBLE_EXT.search(msg.raw)
+    double = _DOUBLE_EXT.search(msg.visible)
     if double:
         out.append(
             Signal(
@@ -1070,11 +1071,9 @@ def _attachment_signals(msg: _Message) -> list[Signal]:
             )
         )
     else:
-        for m in _EXEC_FILE.finditer(msg.raw):
+        for m in _EXEC_FILE.finditer(msg.visible):
             name = m.group(1)
-            lower = name.lower()
-            if lower in _NOT_FILES or (m.group(2).lower() == "com" and "." not in name[:-4]):
-                # "example.com" is a domain, not a file; only flag .com when it is clearly a file name
+            if name.lower() in _NOT_FILES:
                 continue
             out.append(
                 Signal(
@@ -1084,7 +1083,7 @@ def _attachment_signals(msg: _Message) -> list[Signal]:
                 )
             )
             break
-    macro = _MACRO_FILE.search(msg.raw)
+    macro = _MACRO_FILE.search(msg.visible)
     if macro:
         out.append(
             Signal(
@@ -1147,7 +1146,7 @@ def assess(text: str, *, own_domains: Iterable[str] = ()) -> ScamAssessment:
     """Risk, verdict and reasons for one pasted message. Never raises on a `str`."""
     if not isinstance(text, str):
         raise ScamInputError(f"text must be a string, not {type(text).__name__}")
-    msg = _prepare(text, own_domains)
+    msg = _prepare(text, (own_domains,) if isinstance(own_domains, str) else own_domains)
     signals = _phrase_signals(msg)
     for rule in _EXTRA_RULES:
         signals += rule(msg)
