@@ -40,6 +40,8 @@ class HostileModel:
                 model.requests.append(json.loads(body))
                 if model.mode == "slow":
                     time.sleep(3)
+                if model.mode == "thinking":  # slow but within the timeout
+                    time.sleep(0.8)
                 if model.mode == "http500":
                     self.send_response(500)
                     self.end_headers()
@@ -174,3 +176,22 @@ def test_wrong_language_reply_falls_back(llm_desk: Desk, hostile: HostileModel) 
 )
 def test_language_guess(text: str, lang: str | None) -> None:
     assert guess_language(text) == lang
+
+
+def test_database_is_not_locked_while_the_model_thinks(llm_desk: Desk, hostile: HostileModel) -> None:
+    """A model call takes seconds: other conversations' turns must not wait for it (SQLite has one writer)."""
+    hostile.mode = "thinking"
+    finished: list[str] = []
+
+    def model_turn() -> None:
+        llm_desk.pipeline.run("slow-one", "How long does delivery take?")
+        finished.append("model turn")
+
+    thread = threading.Thread(target=model_turn)
+    thread.start()
+    while not hostile.requests:  # the model has been asked: the first turn is inside its call now
+        time.sleep(0.01)
+    llm_desk.pipeline.run("other", "Can I talk to a person?")
+    finished.append("other turn")
+    thread.join(timeout=30)
+    assert finished == ["other turn", "model turn"]

@@ -40,7 +40,7 @@ from safedesk.redaction import Pseudonymizer
 from safedesk.responders.base import Responder
 from safedesk.storage import repository as repo
 from safedesk.storage.db import Database
-from safedesk.storage.models import Message
+from safedesk.storage.models import Conversation, Message
 from safedesk.vault import Vault
 from safedesk.verification import VerificationDesk
 
@@ -70,6 +70,14 @@ log = logging.getLogger(__name__)
 
 CLAIM_WAIT_SECONDS = 15.0  # how long a racing retry waits for the original's reply
 STALE_CLAIM_SECONDS = 120.0  # a message "processing" longer than this was abandoned (worker died)
+
+
+@dataclass(frozen=True)
+class _PendingAnswer:
+    """An answer-lane turn waiting for its responder (called outside any transaction)."""
+
+    decision: Decision
+    request: ResponderRequest
 
 
 class TurnPipeline:
@@ -140,40 +148,68 @@ class TurnPipeline:
             conversation = repo.get_or_create_conversation(session, conversation_id, channel)
             message = session.get(Message, message_id)
             assert message is not None
-            result = self._process(session, turn, message, handed_off=conversation.status == "human")
-            first_reply = not conversation.disclosed
-            if first_reply:
-                result.reply = f"{self.config.disclosure_text()}\n\n{result.reply}"
-            reply = repo.add_message(
-                session,
-                conversation_id,
-                Role.ASSISTANT,
-                result.reply,
-                status="delivered",
-                lane=result.lane.value,
-                topic=result.topic.value,
-                reply_to=message_id,
-                findings=[f.to_contract() for f in result.findings],
-                sources=list(result.sources),
-            )
-            repo.touch(conversation, disclosed=True, last_lane=result.lane.value, last_topic=result.topic.value)
-            result.message_id, result.reply_id = message_id, reply.id
-            turn.timings["total"] = (time.perf_counter() - started) * 1000
-            result.timings_ms = dict(turn.timings)
-            turn.audit(
-                "turn.replied",
-                {
-                    "message": message_id,
-                    "reply": reply.id,
-                    "lane": result.lane.value,
-                    "held": result.held_for_review,
-                    "disclosed": first_reply,
-                },
-            )
+            outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
+            if isinstance(outcome, TurnResult):
+                return self._deliver(session, turn, conversation, message_id, outcome, started)
             self._flush_audit(session, turn)
+
+        # The responder runs outside any transaction: a model call takes seconds, and the database
+        # (SQLite's single writer above all) must not wait for it.
+        t0 = time.perf_counter()
+        draft = self.responder.respond(outcome.request)
+        turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+        with self.db.session() as session:
+            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
+            message = session.get(Message, message_id)
+            assert message is not None
+            result = self._finish_answer(session, turn, message, outcome, draft)
+            return self._deliver(session, turn, conversation, message_id, result, started)
+
+    def _deliver(
+        self,
+        session: Session,
+        turn: _Turn,
+        conversation: Conversation,
+        message_id: int,
+        result: TurnResult,
+        started: float,
+    ) -> TurnResult:
+        """Store the reply the customer gets (with the AI disclosure on a conversation's first one)."""
+        first_reply = not conversation.disclosed
+        if first_reply:
+            result.reply = f"{self.config.disclosure_text()}\n\n{result.reply}"
+        reply = repo.add_message(
+            session,
+            turn.conversation_id,
+            Role.ASSISTANT,
+            result.reply,
+            status="delivered",
+            lane=result.lane.value,
+            topic=result.topic.value,
+            reply_to=message_id,
+            findings=[f.to_contract() for f in result.findings],
+            sources=list(result.sources),
+        )
+        repo.touch(conversation, disclosed=True, last_lane=result.lane.value, last_topic=result.topic.value)
+        result.message_id, result.reply_id = message_id, reply.id
+        turn.timings["total"] = (time.perf_counter() - started) * 1000
+        result.timings_ms = dict(turn.timings)
+        turn.audit(
+            "turn.replied",
+            {
+                "message": message_id,
+                "reply": reply.id,
+                "lane": result.lane.value,
+                "held": result.held_for_review,
+                "disclosed": first_reply,
+            },
+        )
+        self._flush_audit(session, turn)
         return result
 
-    def _process(self, session: Session, turn: _Turn, message: Message, *, handed_off: bool) -> TurnResult:
+    def _process(
+        self, session: Session, turn: _Turn, message: Message, *, handed_off: bool
+    ) -> TurnResult | _PendingAnswer:
         cid = turn.conversation_id
         limit = self.config.limits.max_message_chars
         if len(turn.text) > limit:
@@ -220,7 +256,7 @@ class TurnPipeline:
         if self.verifier is not None and self.verifier.should_handle(session, cid, turn.text, decision.lane):
             return self._verify(session, turn, message, decision, redacted)
         if decision.lane is Lane.ANSWER:
-            return self._answer(session, turn, message, decision, redacted)
+            return self._prepare_answer(session, turn, message, decision, redacted)
         if decision.lane is Lane.HUMAN:
             repo.touch(message.conversation, status="human")
             repo.open_task(
@@ -245,22 +281,30 @@ class TurnPipeline:
         repo.open_task(session, cid, "attack", "; ".join(decision.reasons), message.id)
         return self._result(turn, decision, replies.REFUSAL)
 
-    def _answer(self, session: Session, turn: _Turn, message: Message, decision: Decision, redacted: str) -> TurnResult:
-        cid = turn.conversation_id
+    def _prepare_answer(
+        self, session: Session, turn: _Turn, message: Message, decision: Decision, redacted: str
+    ) -> _PendingAnswer:
+        """Retrieve public chunks and build the responder's request (the model is called after commit)."""
         t0 = time.perf_counter()
         self._refresh_knowledge()
         chunks = tuple(self.knowledge.retriever.search(redacted, k=3))
         turn.timings["retrieve"] = (time.perf_counter() - t0) * 1000
         request = ResponderRequest(
             text=redacted,
-            history=repo.history(session, cid, message.id),
+            history=repo.history(session, turn.conversation_id, message.id),
             chunks=chunks,
             business_name=self.config.business.name,
             rules=self.config.disclosure_text(),
         )
-        t0 = time.perf_counter()
-        draft: Draft = self.responder.respond(request)
-        turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+        return _PendingAnswer(decision, request)
+
+    def _finish_answer(
+        self, session: Session, turn: _Turn, message: Message, pending: _PendingAnswer, draft: Draft
+    ) -> TurnResult:
+        """Outbound guards on the draft, then deliver, hold or replace it."""
+        cid = turn.conversation_id
+        decision, request = pending.decision, pending.request
+        redacted, chunks = request.text, request.chunks
         if draft.fallback_reason:
             repo.touch(message.conversation, flagged=True)
             turn.findings.append(Finding(self.responder.name, "responder_fallback", 1.0, draft.fallback_reason))
@@ -451,7 +495,10 @@ class TurnPipeline:
                 update(Message)
                 .where(
                     Message.id == message_id,
-                    or_(Message.status == "received", and_(Message.status == "processing", Message.created_at < stale)),
+                    or_(
+                        Message.status == "received",
+                        and_(Message.status.in_(("processing", "processed")), Message.created_at < stale),
+                    ),
                 )
                 .values(status="processing")
             )
