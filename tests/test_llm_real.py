@@ -100,3 +100,14 @@ def test_routine_questions_get_grounded_answers(real_llm_desk: tuple[Desk, list[
         else:
             assert expected in reply, (question, reply)
         assert set(re.findall(r"\d+(?:[.:,]\d+)?", reply)) <= public_numbers, reply
+
+
+def test_streaming_from_a_real_model_releases_only_supported_text(real_llm_desk: tuple[Desk, list[dict]]) -> None:
+    desk, sent = real_llm_desk
+    public_text = " ".join(c.text for c in desk.knowledge.retriever.chunks)
+    public_numbers = set(re.findall(r"\d+(?:[.:,]\d+)?", public_text))
+    events = list(desk.pipeline.run_streaming("r3", "How long does delivery take?"))
+    assert sent[-1]["stream"] is True
+    assert events[-1]["type"] == "done" and events[-1]["reply"].strip()
+    streamed = "".join(e["text"] for e in events if e["type"] == "delta")
+    assert set(re.findall(r"\d+(?:[.:,]\d+)?", streamed)) <= public_numbers, streamed

@@ -38,6 +38,9 @@ class HostileModel:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 model.requests.append(json.loads(body))
+                if model.requests[-1].get("stream"):
+                    self.stream_reply()
+                    return
                 if model.mode == "slow":
                     time.sleep(3)
                 if model.mode == "thinking":  # slow but within the timeout
@@ -59,6 +62,18 @@ class HostileModel:
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
+
+            def stream_reply(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for word in model.payload.split(" "):
+                    chunk = {"choices": [{"delta": {"content": word + " "}}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                if model.mode == "invalid_json":
+                    self.wfile.write(b"data: {broken\n\n")
+                self.wfile.write(b"data: [DONE]\n\n")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
@@ -195,3 +210,39 @@ def test_database_is_not_locked_while_the_model_thinks(llm_desk: Desk, hostile: 
     finished.append("other turn")
     thread.join(timeout=30)
     assert finished == ["other turn", "model turn"]
+
+
+def _stream(desk: Desk, cid: str, text: str) -> tuple[list[str], dict]:
+    events = list(desk.pipeline.run_streaming(cid, text))
+    assert [e["type"] for e in events][-1] == "done"
+    return [e["text"] for e in events if e["type"] == "delta"], events[-1]
+
+
+def test_streaming_releases_only_guarded_sentences(llm_desk: Desk, hostile: HostileModel) -> None:
+    hostile.payload = "Delivery in Norway takes 2-4 business days. I have issued a full refund to your card."
+    deltas, done = _stream(llm_desk, "s-promise", "How long does delivery take?")
+    assert "".join(deltas).strip() == "Delivery in Norway takes 2-4 business days."
+    assert done["held_for_review"] and "refund" not in done["reply"]
+
+
+def test_streaming_never_releases_a_canary(llm_desk: Desk, hostile: HostileModel) -> None:
+    hostile.payload = f"Delivery takes 2-4 business days. Internal reference {_canary(llm_desk)}. Thanks."
+    deltas, done = _stream(llm_desk, "s-canary", "How long does delivery take?")
+    assert _canary(llm_desk) not in "".join(deltas) + done["reply"]
+
+
+def test_streamed_honest_answer_matches_the_stored_reply(llm_desk: Desk, hostile: HostileModel) -> None:
+    hostile.payload = "Delivery in Norway takes 2-4 business days."
+    deltas, done = _stream(llm_desk, "s-ok", "How long does delivery take?")
+    assert deltas and done["reply"].endswith("".join(deltas).strip())
+    assert hostile.requests[-1]["stream"] is True
+
+
+def test_broken_stream_falls_back_to_approved_answer(llm_desk: Desk, hostile: HostileModel) -> None:
+    hostile.mode = "invalid_json"
+    hostile.payload = "Delivery in Norway takes 2-4 business days."
+    _, done = _stream(llm_desk, "s-broken", "How long does delivery take?")
+    assert "business days" in done["reply"]
+    with llm_desk.db.session() as session:
+        kinds = session.execute(select(AuditEvent.kind).where(AuditEvent.conversation_id == "s-broken")).scalars().all()
+    assert "turn.responder_fallback" in kinds

@@ -8,8 +8,9 @@ The web app, the CLI and the tests all call `TurnPipeline.run`.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -27,12 +28,13 @@ from safedesk.domain import (
     Finding,
     Lane,
     ResponderRequest,
+    RetrievedChunk,
     Role,
     Stage,
     Topic,
     TurnResult,
 )
-from safedesk.errors import SafeDeskError, TurnInProgress
+from safedesk.errors import ResponderError, SafeDeskError, TurnInProgress
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
 from safedesk.policy import DraftAction, DraftVerdict, decide, review_draft
@@ -67,6 +69,29 @@ class _Turn:
 
 
 log = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _complete_sentences(text: str) -> tuple[list[str], str]:
+    """Split off the complete sentences of a growing text; the unfinished rest is returned apart."""
+    parts = _SENTENCE_END.split(text)
+    done = [p.strip() for p in parts[:-1] if p.strip()]
+    return done, parts[-1]
+
+
+def _done_event(result: TurnResult) -> dict[str, Any]:
+    return {
+        "type": "done",
+        "message_id": result.message_id,
+        "reply_id": result.reply_id,
+        "reply": result.reply,
+        "lane": result.lane.value,
+        "topic": result.topic.value,
+        "held_for_review": result.held_for_review,
+        "sources": list(result.sources),
+    }
+
 
 CLAIM_WAIT_SECONDS = 15.0  # how long a racing retry waits for the original's reply
 STALE_CLAIM_SECONDS = 120.0  # a message "processing" longer than this was abandoned (worker died)
@@ -113,37 +138,9 @@ class TurnPipeline:
         self, conversation_id: str, text: str, *, channel: str = "api", idempotency_key: str | None = None
     ) -> TurnResult:
         started = time.perf_counter()
-        text = clean_text(text)
-        turn = _Turn(conversation_id, text)
-
-        # 1. Persist the inbound message before anything else, so a crash loses nothing.
-        with self.db.session() as session:
-            message, created = repo.record_inbound(
-                session, conversation_id, self.vault.encrypt(text), idempotency_key, channel
-            )
-            if created:
-                audit.append(
-                    session,
-                    "turn.received",
-                    conversation_id=conversation_id,
-                    data={"message": message.id, "chars": len(text), "channel": channel},
-                )
-            message_id = message.id
-        if not created:
-            previous = self._previous_result(conversation_id, message_id)
-            if previous is not None:
-                return previous
-        if not self._claim(message_id):
-            # Another worker is processing this very message (a retry racing its original): wait for
-            # its reply rather than produce a second one.
-            deadline = time.monotonic() + CLAIM_WAIT_SECONDS
-            while time.monotonic() < deadline:
-                time.sleep(0.2)
-                previous = self._previous_result(conversation_id, message_id)
-                if previous is not None:
-                    return previous
-            raise TurnInProgress("this message is still being answered; retry with the same idempotency key")
-
+        turn, message_id, previous = self._begin(conversation_id, text, channel, idempotency_key)
+        if previous is not None:
+            return previous
         with self.db.session() as session:
             conversation = repo.get_or_create_conversation(session, conversation_id, channel)
             message = session.get(Message, message_id)
@@ -164,6 +161,127 @@ class TurnPipeline:
             assert message is not None
             result = self._finish_answer(session, turn, message, outcome, draft)
             return self._deliver(session, turn, conversation, message_id, result, started)
+
+    def run_streaming(
+        self, conversation_id: str, text: str, *, channel: str = "api", idempotency_key: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Like `run`, but yields the answer as it is generated, when the responder can stream.
+
+        Events: `{"type": "delta", "text": ...}` for whole sentences that already passed every outbound
+        guard (guarded together with everything released before them), then one `{"type": "done", ...}`
+        with the final, stored reply. When a sentence fails a guard, streaming stops there and the whole
+        draft goes through the same deliver / hold / replace decision as in `run`; `done.reply` is then
+        what the customer must see instead of the streamed sentences."""
+        started = time.perf_counter()
+        turn, message_id, previous = self._begin(conversation_id, text, channel, idempotency_key)
+        if previous is not None:
+            yield _done_event(previous)
+            return
+        with self.db.session() as session:
+            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
+            message = session.get(Message, message_id)
+            assert message is not None
+            outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
+            if isinstance(outcome, TurnResult):
+                yield _done_event(self._deliver(session, turn, conversation, message_id, outcome, started))
+                return
+            verified_customer_id = conversation.verified_customer_id
+            self._flush_audit(session, turn)
+
+        stream = getattr(self.responder, "stream_text", None)
+        t0 = time.perf_counter()
+        if stream is None:
+            draft = self.responder.respond(outcome.request)
+        else:
+            draft = yield from self._stream_draft(stream, outcome.request, turn, verified_customer_id, t0)
+        turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+        with self.db.session() as session:
+            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
+            message = session.get(Message, message_id)
+            assert message is not None
+            result = self._finish_answer(session, turn, message, outcome, draft)
+            yield _done_event(self._deliver(session, turn, conversation, message_id, result, started))
+
+    def _stream_draft(
+        self,
+        stream: Callable[[ResponderRequest], Iterator[str]],
+        request: ResponderRequest,
+        turn: _Turn,
+        verified_customer_id: str | None,
+        t0: float,
+    ) -> Generator[dict[str, Any], None, Draft]:
+        """Release the model's sentences one by one, each only after the outbound guards passed the
+        text released so far plus that sentence; stop at the first that does not pass."""
+        ctx = self._outbound_context(turn, request.chunks, verified_customer_id)
+        released, pending = "", ""
+        guard_ms = 0.0
+        try:
+            for delta in stream(request):
+                pending += delta
+                sentences, pending = _complete_sentences(pending)
+                for sentence in sentences:
+                    candidate = f"{released} {sentence}".strip()
+                    g0 = time.perf_counter()
+                    scratch = _Turn(turn.conversation_id, turn.text)
+                    verdict = review_draft(self._run_guards(self.outbound, candidate, ctx, scratch, "stream"))
+                    guard_ms += (time.perf_counter() - g0) * 1000
+                    if verdict.action is not DraftAction.DELIVER:
+                        turn.timings["stream_guards"] = guard_ms
+                        return self._streamed_draft(candidate, request)
+                    if not released:
+                        turn.timings["first_sentence"] = (time.perf_counter() - t0) * 1000
+                    released = candidate
+                    yield {"type": "delta", "text": sentence + " "}
+        except ResponderError as exc:
+            turn.timings["stream_guards"] = guard_ms
+            return self.responder.fallback_draft(request, str(exc))  # type: ignore[attr-defined]
+        turn.timings["stream_guards"] = guard_ms
+        return self._streamed_draft(f"{released} {pending}".strip(), request)
+
+    def _streamed_draft(self, text: str, request: ResponderRequest) -> Draft:
+        problem = self.responder.problem_with(text, request)  # type: ignore[attr-defined]
+        if problem:
+            return self.responder.fallback_draft(request, problem)  # type: ignore[attr-defined]
+        sources = tuple(dict.fromkeys(c.chunk.title for c in request.chunks))
+        return Draft(text=text, sources=sources, confident=True, responder=self.responder.name)
+
+    def _begin(
+        self, conversation_id: str, text: str, channel: str, idempotency_key: str | None
+    ) -> tuple[_Turn, int, TurnResult | None]:
+        """Persist the inbound message (or find it again on a retry) and claim it for processing.
+        Returns the turn, the message id, and the stored result when the message was answered already."""
+        text = clean_text(text)
+        turn = _Turn(conversation_id, text)
+
+        # 1. Persist the inbound message before anything else, so a crash loses nothing.
+        with self.db.session() as session:
+            message, created = repo.record_inbound(
+                session, conversation_id, self.vault.encrypt(text), idempotency_key, channel
+            )
+            if created:
+                audit.append(
+                    session,
+                    "turn.received",
+                    conversation_id=conversation_id,
+                    data={"message": message.id, "chars": len(text), "channel": channel},
+                )
+            message_id = message.id
+        if not created:
+            previous = self._previous_result(conversation_id, message_id)
+            if previous is not None:
+                return turn, message_id, previous
+        if not self._claim(message_id):
+            # Another worker is processing this very message (a retry racing its original): wait for
+            # its reply rather than produce a second one.
+            deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(0.2)
+                previous = self._previous_result(conversation_id, message_id)
+                if previous is not None:
+                    return turn, message_id, previous
+            raise TurnInProgress("this message is still being answered; retry with the same idempotency key")
+
+        return turn, message_id, None
 
     def _deliver(
         self,
@@ -317,16 +435,7 @@ class TurnPipeline:
         if not draft.confident:
             return self._result(turn, decision, draft.text, llm_input=redacted)
 
-        ctx = GuardContext(
-            conversation_id=cid,
-            stage=Stage.OUTBOUND,
-            business_name=self.config.business.name,
-            sources=chunks,
-            customer_text=turn.text,
-            protected_chunks=tuple(self.knowledge.protected_chunks),
-            canaries=self.canaries(),
-            verified_customer_id=message.conversation.verified_customer_id,
-        )
+        ctx = self._outbound_context(turn, chunks, message.conversation.verified_customer_id)
         outbound = self._run_guards(self.outbound, draft.text, ctx, turn, "outbound")
         verdict = review_draft(outbound)
         turn.findings += outbound
@@ -389,6 +498,20 @@ class TurnPipeline:
         if outcome.lane is Lane.HUMAN:
             text = f"{text} {replies.staff_availability(self.config)}"
         return self._result(turn, Decision(outcome.lane, outcome.topic, decision.reasons), text)
+
+    def _outbound_context(
+        self, turn: _Turn, chunks: tuple[RetrievedChunk, ...], verified_customer_id: str | None
+    ) -> GuardContext:
+        return GuardContext(
+            conversation_id=turn.conversation_id,
+            stage=Stage.OUTBOUND,
+            business_name=self.config.business.name,
+            sources=chunks,
+            customer_text=turn.text,
+            protected_chunks=tuple(self.knowledge.protected_chunks),
+            canaries=self.canaries(),
+            verified_customer_id=verified_customer_id,
+        )
 
     def _approved_instead(
         self,

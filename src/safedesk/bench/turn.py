@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -98,6 +99,7 @@ def run_turn_bench(
             if "responder" in result.timings_ms:
                 guard = sum(ms for s, ms in result.timings_ms.items() if s.startswith(("inbound", "outbound")))
                 model_turns.append((guard, result.timings_ms["responder"]))
+        streaming = _streaming_comparison(desk, 8) if llm_url else None
         desk.close()
         lines = [
             f"safedesk bench turn: {questions} turns, responder={'llm ' + llm_url if llm_url else 'approved'}, "
@@ -119,11 +121,35 @@ def run_turn_bench(
                 f"  turns that called the model (n={len(model_turns)}): guards p50 {guards:.2f} ms, "
                 f"model p50 {model:.2f} ms; guards add p50 {share:.2f}% to a model turn"
             )
+        if streaming:
+            lines.append(streaming)
         if measure_serve_memory:
             lines.append(f"  safedesk serve peak RSS (demo loaded, 50 requests): {serve_peak_rss_mb(target):.0f} MB")
         return "\n".join(lines)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _streaming_comparison(desk: Any, n: int) -> str:
+    """Hold the whole reply vs stream guarded sentences: when does the customer see the first text?"""
+    first: list[float] = []
+    whole: list[float] = []
+    for i, text in enumerate(q for q in _QUESTIONS[:12] if "?" in q):
+        if len(whole) >= n:
+            break
+        start = time.perf_counter()
+        seen: float | None = None
+        for event in desk.pipeline.run_streaming(f"stream-{i}", text, channel="bench"):
+            if event["type"] == "delta" and seen is None:
+                seen = (time.perf_counter() - start) * 1000
+        done = (time.perf_counter() - start) * 1000
+        whole.append(done)
+        first.append(seen if seen is not None else done)
+    released = sum(f < w for f, w in zip(first, whole, strict=True))
+    return (
+        f"  streaming (n={len(whole)}): first guarded text after p50 {statistics.median(first):.0f} ms vs the whole "
+        f"reply after p50 {statistics.median(whole):.0f} ms; {released} of {len(whole)} turns released text early"
+    )
 
 
 def _free_port() -> int:

@@ -13,12 +13,14 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
 
 from safedesk.config import OpenAIResponderConfig
 from safedesk.domain import Draft, ResponderRequest, Role
+from safedesk.errors import ResponderError
 from safedesk.responders.base import Responder
 
 MAX_REPLY_CHARS = 1200
@@ -130,20 +132,20 @@ class OpenAICompatResponder:
 
     def respond(self, request: ResponderRequest) -> Draft:
         if not request.chunks:  # nothing public to answer from: never let a model free-style
-            return self._fallback(request, "no public sources")
+            return self.fallback_draft(request, "no public sources")
         if not self.breaker.allow():
-            return self._fallback(request, "model server circuit open")
+            return self.fallback_draft(request, "model server circuit open")
         started = time.perf_counter()
         try:
             text = self._complete(build_messages(request))
         except (httpx.HTTPError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             self.breaker.record(False)
-            return self._fallback(request, f"model call failed: {type(exc).__name__}: {str(exc)[:120]}")
+            return self.fallback_draft(request, f"model call failed: {type(exc).__name__}: {str(exc)[:120]}")
         elapsed = time.perf_counter() - started
         self.breaker.record(True)
-        problem = self._problem_with(text, request)
+        problem = self.problem_with(text, request)
         if problem:
-            return self._fallback(request, problem, model_seconds=elapsed)
+            return self.fallback_draft(request, problem, model_seconds=elapsed)
         return Draft(
             text=text,
             sources=tuple(dict.fromkeys(c.chunk.title for c in request.chunks)),
@@ -151,6 +153,41 @@ class OpenAICompatResponder:
             responder=self.name,
             model_seconds=elapsed,
         )
+
+    def stream_text(self, request: ResponderRequest) -> Iterator[str]:
+        """The model's reply as it is generated (server-sent events). Raises ResponderError on any
+        failure, so the caller can fall back; the circuit breaker counts it like `respond` does."""
+        if not request.chunks:
+            raise ResponderError("no public sources")
+        if not self.breaker.allow():
+            raise ResponderError("model server circuit open")
+        body = {
+            "model": self.settings.model,
+            "messages": build_messages(request),
+            "max_tokens": self.settings.max_tokens,
+            "temperature": self.settings.temperature,
+            "stream": True,
+        }
+        received = 0
+        try:
+            with self.client.stream("POST", "/chat/completions", json=body) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    delta = json.loads(data)["choices"][0].get("delta", {}).get("content") or ""
+                    received += len(delta)
+                    if received > MAX_REPLY_CHARS:
+                        raise ValueError(f"the model's reply was too long (over {MAX_REPLY_CHARS} characters)")
+                    if delta:
+                        yield delta
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, IndexError) as exc:
+            self.breaker.record(False)
+            raise ResponderError(f"model stream failed: {type(exc).__name__}: {str(exc)[:120]}") from None
+        self.breaker.record(True)
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
         response = self.client.post(
@@ -170,7 +207,7 @@ class OpenAICompatResponder:
         return content.strip()
 
     @staticmethod
-    def _problem_with(text: str, request: ResponderRequest) -> str | None:
+    def problem_with(text: str, request: ResponderRequest) -> str | None:
         if not text:
             return "the model returned nothing"
         if len(text) > MAX_REPLY_CHARS:
@@ -180,7 +217,7 @@ class OpenAICompatResponder:
             return f"the model answered in {answered} to a message in {asked}"
         return None
 
-    def _fallback(self, request: ResponderRequest, reason: str, model_seconds: float = 0.0) -> Draft:
+    def fallback_draft(self, request: ResponderRequest, reason: str, model_seconds: float = 0.0) -> Draft:
         self.last_failure = reason
         draft = self.fallback.respond(request)
         return replace(
