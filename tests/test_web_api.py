@@ -321,7 +321,7 @@ def test_size_limit_over_real_http(web_desk: Any, app_server: Any) -> None:
         try:
             chunked = http.post(url, content=endless(), headers={"Content-Type": "application/json"})
             assert chunked.status_code == 413
-        except httpx.WriteError:  # the server answered 413 and closed before we finished writing
+        except (httpx.WriteError, httpx.ReadError):  # the server answered 413 and closed while we still wrote
             pass
         assert sent < 50 * limit
         assert http.post(url, json={"text": QUESTION}).status_code == 200  # the server is fine

@@ -177,16 +177,21 @@ class TurnPipeline:
         if previous is not None:
             yield _done_event(previous)
             return
+        # Never yield inside a transaction: the consumer may be slow, and SQLite has one writer.
+        delivered: TurnResult | None = None
         with self.db.session() as session:
             conversation = repo.get_or_create_conversation(session, conversation_id, channel)
             message = session.get(Message, message_id)
             assert message is not None
             outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
             if isinstance(outcome, TurnResult):
-                yield _done_event(self._deliver(session, turn, conversation, message_id, outcome, started))
-                return
-            verified_customer_id = conversation.verified_customer_id
-            self._flush_audit(session, turn)
+                delivered = self._deliver(session, turn, conversation, message_id, outcome, started)
+            else:
+                verified_customer_id = conversation.verified_customer_id
+                self._flush_audit(session, turn)
+        if delivered is not None:
+            yield _done_event(delivered)
+            return
 
         stream = getattr(self.responder, "stream_text", None)
         t0 = time.perf_counter()
@@ -200,7 +205,8 @@ class TurnPipeline:
             message = session.get(Message, message_id)
             assert message is not None
             result = self._finish_answer(session, turn, message, outcome, draft)
-            yield _done_event(self._deliver(session, turn, conversation, message_id, result, started))
+            delivered = self._deliver(session, turn, conversation, message_id, result, started)
+        yield _done_event(delivered)
 
     def _stream_draft(
         self,

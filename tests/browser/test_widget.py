@@ -18,6 +18,8 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "What are your opening hours?"
 HOURS = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+# Both ways a message is sent: the streaming endpoint, and the plain POST the widget falls back to.
+SEND_URL = re.compile(r"/api/v1/conversations/[^/?]+/messages(/stream)?$")
 
 
 def conversation_id(page: Any) -> str:
@@ -107,7 +109,7 @@ def test_rate_limited_send_keeps_the_text(page: Any, base_url: str) -> None:
     """When the desk refuses a message (429), the widget says so and gives the text back."""
     open_with_keyboard(page, base_url)
     page.route(
-        "**/api/v1/conversations/*/messages",
+        SEND_URL,
         lambda route: (
             route.fulfill(
                 status=429,
@@ -139,10 +141,34 @@ def test_network_failure_is_retried_once_with_the_same_key(page: Any, base_url: 
         else:
             route.fallback()
 
-    page.route("**/api/v1/conversations/*/messages", flaky)
+    page.route(SEND_URL, flaky)
     page.get_by_label("Your message").fill(QUESTION)
     page.keyboard.press("Enter")
     log = page.get_by_role("log", name="Conversation")
     expect(log.locator(".sd-from-assistant")).to_have_count(1, timeout=15_000)
     assert len(keys) == 2 and keys[0] == keys[1]
     expect(log.locator(".sd-failed")).to_have_count(0)
+
+
+def test_reply_is_streamed_into_one_bubble(page: Any, base_url: str) -> None:
+    """A message goes through the streaming endpoint; its reply ends up in one finished bubble."""
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    open_with_keyboard(page, base_url)
+    page.keyboard.type("How long does delivery take?")
+    page.keyboard.press("Enter")
+    log = page.get_by_role("log", name="Conversation")
+    answer = log.locator(".sd-from-assistant")
+    expect(answer).to_have_count(1, timeout=15_000)
+    expect(answer.locator(".sd-text")).to_contain_text("business days")
+    expect(answer.locator(".sd-who")).to_have_text("AI assistant")
+    expect(answer).not_to_have_attribute("aria-busy", "true")  # finished: screen readers may read it
+    expect(log).not_to_have_attribute("aria-busy", "true")
+    expect(page.get_by_role("status")).to_have_text("")
+    cid = conversation_id(page)
+    sent = [url for url in posts if "/messages" in url]
+    assert sent == [f"{base_url}/api/v1/conversations/{cid}/messages/stream"]  # streamed; no fallback
+    stored = json.loads(page.evaluate("() => window.sessionStorage.getItem('safedesk.widget.v1')"))
+    assert [item["from"] for item in stored["items"]] == ["customer", "assistant"]
+    assert "business days" in stored["items"][1]["text"]
+    assert page.js_errors == []

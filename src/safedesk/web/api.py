@@ -1,18 +1,21 @@
 """The customer chat API (/api/v1): start a conversation, send a message, receive replies.
 
 Sending runs the one `TurnPipeline`; the endpoint is a plain `def`, so FastAPI runs the sync,
-CPU-bound turn in its threadpool. Receiving long-polls the database (async sleeps between cheap
-reads), so staff replies written by any process reach the widget within a second.
+CPU-bound turn in its threadpool. The streaming variant sends the reply as server-sent events,
+sentence by sentence as the outbound guards pass them; its sync generator is iterated in the
+threadpool too. Receiving long-polls the database (async sleeps between cheap reads), so staff
+replies written by any process reach the widget within a second.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -23,10 +26,12 @@ from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from safedesk import audit
 from safedesk.desk import Desk
-from safedesk.domain import Role
+from safedesk.domain import Role, TurnResult
 from safedesk.errors import SafeDeskError
 from safedesk.storage import repository as repo
 from safedesk.storage.models import Conversation, Message
@@ -43,6 +48,11 @@ TURN_LOCK_TIMEOUT_SECONDS = 60.0
 ConversationId = Annotated[
     str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The conversation id.")
 ]
+IdempotencyHeader = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+]
+TURN_FAILED = "Your message was kept but could not be answered just now; retry with the same idempotency key."
+TURN_CRASHED = "Internal error. If you sent a message, it was kept; retry with the same idempotency key."
 
 
 # ---- schemas ----------------------------------------------------------------------------------
@@ -240,56 +250,52 @@ def create_conversation(request: Request, state: State) -> ConversationOut:
     return ConversationOut(id=conversation_id, disclosure=state.desk.config.disclosure_text())
 
 
-@router.post(
-    "/conversations/{conversation_id}/messages",
-    response_model=ReplyOut,
-    summary="Send a customer message and get the reply",
-    dependencies=[Depends(require_json)],
-    responses={
-        **ERRORS,
-        400: {"model": ErrorOut, "description": "Malformed JSON."},
-        413: {"model": ErrorOut, "description": "Request body too large."},
-        415: {"model": ErrorOut, "description": "Body is not JSON."},
-        503: {"model": ErrorOut, "description": "The message was kept but not answered; retry with the same key."},
-    },
-)
-def post_message(
-    conversation_id: ConversationId,
-    body: MessageIn,
-    request: Request,
-    state: State,
-    idempotency_header: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
-    ] = None,
-) -> ReplyOut:
-    """Run one customer turn. The message is stored before it is processed; a retry with the same
-    idempotency key returns the stored reply instead of answering twice."""
+MESSAGE_ERRORS: dict[int | str, dict[str, object]] = {
+    **ERRORS,
+    400: {"model": ErrorOut, "description": "Malformed JSON, or the Idempotency-Key header and field differ."},
+    413: {"model": ErrorOut, "description": "Request body too large."},
+    415: {"model": ErrorOut, "description": "Body is not JSON."},
+    503: {"model": ErrorOut, "description": "The message was kept but not answered; retry with the same key."},
+}
+
+
+def _admit_turn(
+    conversation_id: str, body: MessageIn, request: Request, state: WebState, idempotency_header: str | None
+) -> str | None:
+    """What every send passes before its turn runs: the rate limits, a conversation of this channel
+    (404 otherwise) and one idempotency key (400 when header and field differ). Returns the key."""
     limits = state.rate_limits
     state.limiter.check("messages-ip", client_ip(request), limits.messages_per_ip)
     with state.read() as session:
         if _web_conversation(session, conversation_id) is None:
             raise _not_found()
     state.limiter.check("messages-conversation", conversation_id, limits.messages_per_conversation)
-    key = body.idempotency_key or idempotency_header
     if body.idempotency_key and idempotency_header and body.idempotency_key != idempotency_header:
         raise HTTPException(400, "The Idempotency-Key header and the idempotency_key field differ.")
+    return body.idempotency_key or idempotency_header
 
-    # One turn at a time per conversation: replies stay in order, the disclosure is added once, and a
-    # retry racing its original waits for the stored reply instead of producing a second one.
-    with state.turn_locks.hold(conversation_id, TURN_LOCK_TIMEOUT_SECONDS) as acquired:
-        if not acquired:
-            raise HTTPException(
-                503, "The desk is busy with this conversation; retry with the same key.", headers={"Retry-After": "2"}
-            )
-        try:
-            result = state.desk.pipeline.run(conversation_id, body.text, channel=CHANNEL, idempotency_key=key)
-        except SafeDeskError as exc:
-            log.warning("turn failed in conversation %s: %s", conversation_id, type(exc).__name__)
-            raise HTTPException(
-                503,
-                "Your message was kept but could not be answered just now; retry with the same idempotency key.",
-                headers={"Retry-After": "2"},
-            ) from None
+
+def _hold_turn_lock(state: WebState, conversation_id: str) -> ExitStack:
+    """Take the conversation's turn lock (503 when another turn keeps it too long); close the returned
+    stack to release it.
+
+    One turn at a time per conversation: replies stay in order, the disclosure is added once, and a
+    retry racing its original waits for the stored reply instead of producing a second one."""
+    stack = ExitStack()
+    if not stack.enter_context(state.turn_locks.hold(conversation_id, TURN_LOCK_TIMEOUT_SECONDS)):
+        stack.close()
+        raise HTTPException(
+            503, "The desk is busy with this conversation; retry with the same key.", headers={"Retry-After": "2"}
+        )
+    return stack
+
+
+def _turn_failed(conversation_id: str, exc: SafeDeskError) -> HTTPException:
+    log.warning("turn failed in conversation %s: %s", conversation_id, type(exc).__name__)
+    return HTTPException(503, TURN_FAILED, headers={"Retry-After": "2"})
+
+
+def _reply_out(result: TurnResult) -> ReplyOut:
     assert result.message_id is not None and result.reply_id is not None
     return ReplyOut(
         message_id=result.message_id,
@@ -300,6 +306,189 @@ def post_message(
         held_for_review=result.held_for_review,
         sources=list(result.sources),
     )
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=ReplyOut,
+    summary="Send a customer message and get the reply",
+    dependencies=[Depends(require_json)],
+    responses=MESSAGE_ERRORS,
+)
+def post_message(
+    conversation_id: ConversationId,
+    body: MessageIn,
+    request: Request,
+    state: State,
+    idempotency_header: IdempotencyHeader = None,
+) -> ReplyOut:
+    """Run one customer turn. The message is stored before it is processed; a retry with the same
+    idempotency key returns the stored reply instead of answering twice."""
+    key = _admit_turn(conversation_id, body, request, state, idempotency_header)
+    with _hold_turn_lock(state, conversation_id):
+        try:
+            result = state.desk.pipeline.run(conversation_id, body.text, channel=CHANNEL, idempotency_key=key)
+        except SafeDeskError as exc:
+            raise _turn_failed(conversation_id, exc) from None
+    return _reply_out(result)
+
+
+# ---- streaming ----------------------------------------------------------------------------------
+
+REPLY_FIELDS = ("message_id", "reply_id", "reply", "lane", "topic", "held_for_review", "sources")
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # no proxy buffering either
+STREAM_EXAMPLE = (
+    'event: delta\ndata: {"text": "Delivery in Norway takes 2-4 business days."}\n\n'
+    'event: done\ndata: {"message_id": 7, "reply_id": 8, "reply": "Delivery in Norway takes 2-4 business days.", '
+    '"lane": "answer", "topic": "delivery", "held_for_review": false, "sources": ["Delivery"], '
+    '"author": null, "from": "assistant"}\n\n'
+)
+
+
+def _sse(event: str, data: str) -> bytes:
+    """One server-sent event. `data` is compact JSON: one line (JSON escapes every line break)."""
+    return f"event: {event}\ndata: {data}\n\n".encode()
+
+
+class EventStreamResponse(StreamingResponse):
+    """`text/event-stream` over a sync iterator (iterated in the threadpool), with a `close` callback
+    run once when the response is over: sent, failed, or the client went away. Starlette just stops
+    iterating on a disconnect and never closes the iterator, so without this a turn could keep its
+    conversation's lock."""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self, content: Iterable[bytes], *, close: Callable[[], None], headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(content, headers=headers)
+        self._close = close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):  # also after a cancellation (client disconnect)
+                await run_in_threadpool(self._close)
+
+
+class StreamedTurn:
+    """One streamed turn: the pipeline's events, written as server-sent events. It holds the
+    conversation's turn lock from before the first event until `close`, which runs once, whichever
+    comes first: the stream's end (the generator's `finally`) or the response's end."""
+
+    def __init__(self, conversation_id: str, events: Iterator[dict[str, object]], lock: ExitStack) -> None:
+        self.conversation_id = conversation_id
+        self._events = events
+        self._lock = lock
+        self._closed = False
+        self._guard = threading.Lock()
+
+    def next_event(self) -> dict[str, object] | None:
+        """The next pipeline event, None after the last. `done` comes back only after the pipeline
+        ran to its end, so the reply is committed before the customer is told about it."""
+        event = next(self._events, None)
+        if event is not None and event.get("type") == "done":
+            for extra in self._events:
+                log.warning("ignored a %r event after done in conversation %s", extra.get("type"), self.conversation_id)
+        return event
+
+    def events(self, first: dict[str, object] | None) -> Iterator[bytes]:
+        """SSE bytes, starting with `first`: deltas, then done (or error, when the turn fails)."""
+        event = first
+        try:
+            while event is not None:
+                if event.get("type") == "delta":
+                    yield _sse("delta", json.dumps({"text": event["text"]}, ensure_ascii=False))
+                elif event.get("type") == "done":
+                    reply = ReplyOut.model_validate({name: event[name] for name in REPLY_FIELDS})
+                    yield _sse("done", reply.model_dump_json(by_alias=True))
+                    return
+                event = self.next_event()
+            log.error("streamed turn in conversation %s ended without a reply", self.conversation_id)
+            yield _sse("error", json.dumps({"detail": TURN_FAILED}))
+        except SafeDeskError as exc:
+            log.warning("streamed turn failed in conversation %s: %s", self.conversation_id, type(exc).__name__)
+            yield _sse("error", json.dumps({"detail": TURN_FAILED}))
+        except Exception:
+            log.exception("streamed turn crashed in conversation %s", self.conversation_id)
+            yield _sse("error", json.dumps({"detail": TURN_CRASHED}))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Finish the turn, then release the lock; once. A client that leaves mid-stream does not cut
+        the turn short: it runs to its end, so its reply is stored and a retry with the same key
+        (the widget's non-streaming fallback) gets that reply instead of a second answer."""
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            for _ in self._events:
+                pass
+        except Exception as exc:
+            log.warning("streamed turn in conversation %s failed: %s", self.conversation_id, type(exc).__name__)
+        finally:
+            self._lock.close()
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages/stream",
+    status_code=200,
+    response_class=EventStreamResponse,
+    response_description="A `text/event-stream` of `delta` events, then one `done` (or `error`) event.",
+    summary="Send a customer message and stream the reply (server-sent events)",
+    dependencies=[Depends(require_json)],
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}},
+        },
+        **{
+            code: {  # documented as JSON: `model` would give them this route's media type
+                "description": response["description"],
+                "content": {"application/json": {"schema": ErrorOut.model_json_schema()}},
+            }
+            for code, response in MESSAGE_ERRORS.items()
+        },
+    },
+)
+def stream_message(
+    conversation_id: ConversationId,
+    body: MessageIn,
+    request: Request,
+    state: State,
+    idempotency_header: IdempotencyHeader = None,
+) -> EventStreamResponse:
+    """Run one customer turn like `POST .../messages` (same body, headers, limits and errors), but send
+    the reply as server-sent events while it is written:
+
+    - `event: delta`, `data: {"text": ...}`: one or more whole sentences that already passed the
+      outbound guards; append them to the reply shown so far. Zero or more.
+    - `event: done`, `data`: the *Assistant reply* object of `POST .../messages`. Its `reply` is the
+      stored reply the customer must end up seeing: **replace** the streamed text with it (it differs
+      when a later sentence failed a guard, or when the answer waits for staff).
+    - `event: error`, `data: {"detail": ...}`: the turn failed after the stream started. The message was
+      kept; retry (streaming or not) with the same idempotency key.
+
+    Errors before the first event are plain HTTP errors, as for `POST .../messages`."""
+    key = _admit_turn(conversation_id, body, request, state, idempotency_header)
+    lock = _hold_turn_lock(state, conversation_id)
+    try:
+        events = state.desk.pipeline.run_streaming(conversation_id, body.text, channel=CHANNEL, idempotency_key=key)
+        turn = StreamedTurn(conversation_id, iter(events), lock)
+    except BaseException:
+        lock.close()
+        raise
+    try:
+        first = turn.next_event()  # errors before the stream starts get the status codes of the plain POST
+    except SafeDeskError as exc:
+        turn.close()
+        raise _turn_failed(conversation_id, exc) from None
+    except BaseException:
+        turn.close()
+        raise
+    return EventStreamResponse(turn.events(first), close=turn.close, headers=STREAM_HEADERS)
 
 
 def _utc(moment: datetime) -> datetime:

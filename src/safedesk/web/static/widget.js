@@ -3,6 +3,11 @@
  * Vanilla JS, no build step, no inline script or style (works under a strict CSP). Every message
  * is rendered with textContent: text from the customer, the assistant or staff is never parsed as
  * HTML. The conversation id and transcript live in sessionStorage (this tab only).
+ *
+ * Messages go through the streaming endpoint (server-sent events read with fetch): the reply grows
+ * sentence by sentence in one bubble, and the final reply replaces it. When streaming fails before
+ * the final reply, the message is sent again through the plain endpoint with the same idempotency
+ * key, so it is never answered twice.
  */
 (function () {
   "use strict";
@@ -18,6 +23,7 @@
   var POLL_WAIT_SECONDS = 20;
   var MAX_ITEMS = 200;
   var LABELS = { customer: "You", assistant: "AI assistant", staff: "Customer service" };
+  var CAN_STREAM = typeof TextDecoder === "function" && typeof ReadableStream === "function";
 
   var state = {
     id: null, // conversation id
@@ -143,17 +149,24 @@
     return LABELS[item.from] || LABELS.assistant;
   }
 
-  function render(item, restoring) {
-    if (item.id != null) {
-      if (state.seen[item.id]) return null;
-      state.seen[item.id] = true;
-    }
+  function messageRow(item) {
     var row = el("div", { class: "sd-msg sd-from-" + (LABELS[item.from] ? item.from : "assistant") });
     row.appendChild(el("span", { class: "sd-who" }, labelFor(item)));
-    var text = el("p", { class: "sd-text" }, item.text);
-    row.appendChild(text);
+    row.appendChild(el("p", { class: "sd-text" }, item.text));
+    return row;
+  }
+
+  function render(item, restoring) {
+    if (item.id != null && state.seen[item.id]) return null;
+    var row = messageRow(item);
     if (item.failed) row.appendChild(el("span", { class: "sd-failed" }, "Not sent"));
     log.appendChild(row);
+    return remember(row, item, restoring);
+  }
+
+  // Record a message shown in `row`: transcript, seen ids, unread badge.
+  function remember(row, item, restoring) {
+    if (item.id != null) state.seen[item.id] = true;
     log.scrollTop = log.scrollHeight;
     state.items.push(item);
     if (state.items.length > MAX_ITEMS) state.items.shift();
@@ -165,6 +178,37 @@
       badge.hidden = false;
     }
     return { row: row, item: item };
+  }
+
+  // The assistant's bubble for one reply. While streamed it is busy (screen readers wait for the
+  // final text instead of announcing every sentence) and not yet part of the transcript.
+  function replyBubble() {
+    var row = messageRow({ from: "assistant", text: "" });
+    row.classList.add("sd-streaming");
+    row.setAttribute("aria-busy", "true");
+    return { row: row, text: row.querySelector(".sd-text"), kept: false };
+  }
+
+  function growBubble(bubble, text) {
+    if (!bubble.row.parentNode) log.appendChild(bubble.row);
+    bubble.text.textContent += text;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // The final reply: it REPLACES whatever was streamed (a later sentence may have failed a guard).
+  function showReply(bubble, body) {
+    var item = { id: body.reply_id, from: "assistant", author: null, text: body.reply };
+    if (item.id != null && state.seen[item.id]) return; // the long poll showed it already
+    bubble.text.textContent = item.text;
+    bubble.row.classList.remove("sd-streaming");
+    bubble.row.removeAttribute("aria-busy");
+    if (!bubble.row.parentNode) log.appendChild(bubble.row);
+    bubble.kept = true;
+    remember(bubble.row, item, false);
+  }
+
+  function dropBubble(bubble) {
+    if (!bubble.kept && bubble.row.parentNode) bubble.row.parentNode.removeChild(bubble.row);
   }
 
   function markFailed(entry) {
@@ -256,8 +300,12 @@
     return state.creating;
   }
 
+  function messagesUrl() {
+    return API + "/conversations/" + encodeURIComponent(state.id) + "/messages";
+  }
+
   function postMessage(text, key) {
-    return fetchWithRetry(API + "/conversations/" + encodeURIComponent(state.id) + "/messages", {
+    return fetchWithRetry(messagesUrl(), {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Idempotency-Key": key },
@@ -265,13 +313,116 @@
     });
   }
 
+  // Send through the streaming endpoint, growing `bubble` with each delta. Resolves with the `done`
+  // body, or null when the stream failed before it (refused, cut off, or an `error` event).
+  function streamMessage(text, key, bubble) {
+    if (!CAN_STREAM) return Promise.resolve(null);
+    return fetch(messagesUrl() + "/stream", {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": key, Accept: "text/event-stream" },
+      body: JSON.stringify({ text: text, idempotency_key: key }),
+    })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || !response.body || type.indexOf("text/event-stream") !== 0) {
+          if (response.body) response.body.cancel().catch(function () {});
+          return null;
+        }
+        return readEvents(response.body.getReader(), bubble);
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
+  // Parse server-sent events ("event:" and "data:" lines, blank line between events).
+  function readEvents(reader, bubble) {
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var carriage = false; // a chunk ended in "\r": its "\n" may start the next one
+
+    function handle(block) {
+      var name = "message";
+      var data = [];
+      block.split("\n").forEach(function (line) {
+        if (!line || line.charAt(0) === ":") return;
+        var colon = line.indexOf(":");
+        var field = colon < 0 ? line : line.slice(0, colon);
+        var value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") name = value;
+        else if (field === "data") data.push(value);
+      });
+      if (!data.length) return null;
+      var body = JSON.parse(data.join("\n"));
+      if (name === "delta" && typeof body.text === "string") growBubble(bubble, body.text);
+      else if (name === "done" && body && typeof body.reply === "string") return body;
+      else if (name === "error") throw new Error("stream error: " + (body && body.detail));
+      return null;
+    }
+
+    function take(text) {
+      if (carriage && text.charAt(0) === "\n") text = text.slice(1);
+      carriage = text.slice(-1) === "\r";
+      buffer += text.replace(/\r\n?/g, "\n");
+      var cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        var block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        var done = handle(block);
+        if (done) return done;
+      }
+      return null;
+    }
+
+    function next() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return take(decoder.decode()); // an unfinished last event is dropped, as in SSE
+        var done = take(decoder.decode(chunk.value, { stream: true }));
+        if (!done) return next();
+        reader.cancel().catch(function () {});
+        return done;
+      });
+    }
+
+    return next().catch(function (error) {
+      reader.cancel().catch(function () {});
+      throw error;
+    });
+  }
+
   function deliver(text, key, entry) {
     setStatus("Sending\u2026");
     log.setAttribute("aria-busy", "true");
+    var bubble = replyBubble();
     return ensureConversation()
       .then(function () {
-        return postMessage(text, key);
+        return streamMessage(text, key, bubble);
       })
+      .then(function (body) {
+        if (body) {
+          setStatus("");
+          showReply(bubble, body);
+          return null;
+        }
+        // Streaming failed before the final reply: send again, the plain way, with the same key
+        // (a message the desk already answered gets that answer back, not a second one).
+        return deliverPlain(text, key, entry, bubble);
+      })
+      .catch(function () {
+        markFailed(entry);
+        if (!input.value) input.value = text;
+        setStatus("We could not reach customer service. Check your connection and send again.");
+      })
+      .then(function () {
+        dropBubble(bubble); // a partly streamed reply that never completed
+        log.removeAttribute("aria-busy");
+      });
+  }
+
+  function deliverPlain(text, key, entry, bubble) {
+    return postMessage(text, key)
       .then(function (response) {
         if (response.status !== 404) return response;
         forget(); // the desk no longer knows this conversation: start a new one, send again
@@ -283,7 +434,7 @@
         if (response.ok) {
           return response.json().then(function (body) {
             setStatus("");
-            render({ id: body.reply_id, from: "assistant", author: null, text: body.reply });
+            showReply(bubble, body);
           });
         }
         markFailed(entry);
@@ -299,14 +450,6 @@
         return errorDetail(response).then(function (detail) {
           setStatus("Your message was not sent: " + detail);
         });
-      })
-      .catch(function () {
-        markFailed(entry);
-        if (!input.value) input.value = text;
-        setStatus("We could not reach customer service. Check your connection and send again.");
-      })
-      .then(function () {
-        log.removeAttribute("aria-busy");
       });
   }
 
