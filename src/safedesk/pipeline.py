@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,6 +103,7 @@ class _PendingAnswer:
 
     decision: Decision
     request: ResponderRequest
+    verified_customer_id: str | None = None
 
 
 class TurnPipeline:
@@ -141,26 +142,15 @@ class TurnPipeline:
         turn, message_id, previous = self._begin(conversation_id, text, channel, idempotency_key)
         if previous is not None:
             return previous
-        with self.db.session() as session:
-            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
-            message = session.get(Message, message_id)
-            assert message is not None
-            outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
-            if isinstance(outcome, TurnResult):
-                return self._deliver(session, turn, conversation, message_id, outcome, started)
-            self._flush_audit(session, turn)
-
+        decided = self._decide(turn, message_id, channel, started)
+        if isinstance(decided, TurnResult):
+            return decided
         # The responder runs outside any transaction: a model call takes seconds, and the database
         # (SQLite's single writer above all) must not wait for it.
         t0 = time.perf_counter()
-        draft = self.responder.respond(outcome.request)
+        draft = self.responder.respond(decided.request)
         turn.timings["responder"] = (time.perf_counter() - t0) * 1000
-        with self.db.session() as session:
-            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
-            message = session.get(Message, message_id)
-            assert message is not None
-            result = self._finish_answer(session, turn, message, outcome, draft)
-            return self._deliver(session, turn, conversation, message_id, result, started)
+        return self._complete(turn, message_id, channel, decided, draft, started)
 
     def run_streaming(
         self, conversation_id: str, text: str, *, channel: str = "api", idempotency_key: str | None = None
@@ -171,60 +161,64 @@ class TurnPipeline:
         guard (guarded together with everything released before them), then one `{"type": "done", ...}`
         with the final, stored reply. When a sentence fails a guard, streaming stops there and the whole
         draft goes through the same deliver / hold / replace decision as in `run`; `done.reply` is then
-        what the customer must see instead of the streamed sentences."""
+        what the customer must see instead of the streamed sentences. Nothing is yielded inside a
+        transaction (the consumer may be slow, and SQLite has one writer)."""
         started = time.perf_counter()
         turn, message_id, previous = self._begin(conversation_id, text, channel, idempotency_key)
         if previous is not None:
             yield _done_event(previous)
             return
-        # Never yield inside a transaction: the consumer may be slow, and SQLite has one writer.
-        delivered: TurnResult | None = None
+        decided = self._decide(turn, message_id, channel, started)
+        if isinstance(decided, TurnResult):
+            yield _done_event(decided)
+            return
+        stream = getattr(self.responder, "stream_text", None)
+        t0 = time.perf_counter()
+        if stream is None:
+            draft = self.responder.respond(decided.request)
+        else:
+            draft = yield from self._stream_draft(stream, decided, turn, t0)
+        turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+        yield _done_event(self._complete(turn, message_id, channel, decided, draft, started))
+
+    def _decide(self, turn: _Turn, message_id: int, channel: str, started: float) -> TurnResult | _PendingAnswer:
+        """Inbound guards, redaction, policy and (answer lane) retrieval, in one transaction. Every lane
+        but `answer` is delivered here; an answer returns pending, for a responder outside the transaction."""
         with self.db.session() as session:
-            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
+            conversation = repo.get_or_create_conversation(session, turn.conversation_id, channel)
             message = session.get(Message, message_id)
             assert message is not None
             outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
             if isinstance(outcome, TurnResult):
-                delivered = self._deliver(session, turn, conversation, message_id, outcome, started)
-            else:
-                verified_customer_id = conversation.verified_customer_id
-                self._flush_audit(session, turn)
-        if delivered is not None:
-            yield _done_event(delivered)
-            return
+                return self._deliver(session, turn, conversation, message_id, outcome, started)
+            self._flush_audit(session, turn)
+            return replace(outcome, verified_customer_id=conversation.verified_customer_id)
 
-        stream = getattr(self.responder, "stream_text", None)
-        t0 = time.perf_counter()
-        if stream is None:
-            draft = self.responder.respond(outcome.request)
-        else:
-            draft = yield from self._stream_draft(stream, outcome.request, turn, verified_customer_id, t0)
-        turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+    def _complete(
+        self, turn: _Turn, message_id: int, channel: str, pending: _PendingAnswer, draft: Draft, started: float
+    ) -> TurnResult:
+        """Outbound guards on the draft and delivery, in a second transaction."""
         with self.db.session() as session:
-            conversation = repo.get_or_create_conversation(session, conversation_id, channel)
+            conversation = repo.get_or_create_conversation(session, turn.conversation_id, channel)
             message = session.get(Message, message_id)
             assert message is not None
-            result = self._finish_answer(session, turn, message, outcome, draft)
-            delivered = self._deliver(session, turn, conversation, message_id, result, started)
-        yield _done_event(delivered)
+            result = self._finish_answer(session, turn, message, pending, draft)
+            return self._deliver(session, turn, conversation, message_id, result, started)
 
     def _stream_draft(
-        self,
-        stream: Callable[[ResponderRequest], Iterator[str]],
-        request: ResponderRequest,
-        turn: _Turn,
-        verified_customer_id: str | None,
-        t0: float,
+        self, stream: Callable[[ResponderRequest], Iterator[str]], pending: _PendingAnswer, turn: _Turn, t0: float
     ) -> Generator[dict[str, Any], None, Draft]:
         """Release the model's sentences one by one, each only after the outbound guards passed the
         text released so far plus that sentence; stop at the first that does not pass."""
-        ctx = self._outbound_context(turn, request.chunks, verified_customer_id)
-        released, pending = "", ""
+        request = pending.request
+        ctx = self._outbound_context(turn, request.chunks, pending.verified_customer_id)
+        released, unfinished = "", ""
         guard_ms = 0.0
+        deltas = stream(request)
         try:
-            for delta in stream(request):
-                pending += delta
-                sentences, pending = _complete_sentences(pending)
+            for delta in deltas:
+                unfinished += delta
+                sentences, unfinished = _complete_sentences(unfinished)
                 for sentence in sentences:
                     candidate = f"{released} {sentence}".strip()
                     g0 = time.perf_counter()
@@ -241,8 +235,12 @@ class TurnPipeline:
         except ResponderError as exc:
             turn.timings["stream_guards"] = guard_ms
             return self.responder.fallback_draft(request, str(exc))  # type: ignore[attr-defined]
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:  # stopping early closes the model's stream: no more generation
+                close()
         turn.timings["stream_guards"] = guard_ms
-        return self._streamed_draft(f"{released} {pending}".strip(), request)
+        return self._streamed_draft(f"{released} {unfinished}".strip(), request)
 
     def _streamed_draft(self, text: str, request: ResponderRequest) -> Draft:
         problem = self.responder.problem_with(text, request)  # type: ignore[attr-defined]
