@@ -537,3 +537,21 @@ def test_demo_customers_are_fictional() -> None:
         assert row["email"].endswith(("@example.com", "@example.org"))
         assert row["phone"].startswith("+")
     assert len({r["id"] for r in rows}) == len({r["order_id"] for r in rows}) == 6
+
+
+def test_optimised_model_cache_is_verified_and_gives_the_same_vectors(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The embedding graph is optimised once and cached; a cached file that fails its digest is rebuilt."""
+    import numpy as np
+
+    from safedesk.knowledge.embeddings import Embedder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = Embedder().embed_one("How long does delivery take?")
+    cached = list((tmp_path / "safedesk" / "onnx").glob("*.onnx"))
+    assert len(cached) == 1 and cached[0].with_suffix(".sha256").is_file()
+    second = Embedder().embed_one("How long does delivery take?")  # loads the cached, optimised graph
+    np.testing.assert_allclose(first, second, atol=1e-6)
+    cached[0].write_bytes(b"not a model")  # tampered: the digest no longer matches
+    third = Embedder().embed_one("How long does delivery take?")
+    np.testing.assert_allclose(first, third, atol=1e-6)
+    assert cached[0].stat().st_size > 1000  # rebuilt from the pinned model

@@ -119,18 +119,7 @@ class Embedder:
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a password
         self._tokenizer = tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # No memory arena: it keeps the peak of the largest batch ever run (hundreds of MB after
-        # ingest); without it a query costs the same and the desk stays small.
-        options.enable_cpu_mem_arena = False
-        options.enable_mem_pattern = False
-        self._session = ort.InferenceSession(
-            str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = _session(ort, self.model_path, self.model_sha256, threads)
         self._input_names = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self._input_names
         if missing:
@@ -247,6 +236,45 @@ def _write_cache(path: Path, keys: list[str], vectors: np.ndarray) -> None:
             raise
     except OSError as exc:  # a read-only data dir must not stop the desk
         log.warning("could not write embedding cache %s: %s", path, exc)
+
+
+def _optimized_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "safedesk" / "onnx"
+
+
+def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any:
+    """An ONNX Runtime session for the (verified) model.
+
+    Optimising the graph at load costs a transient ~70 MB on every start; so the optimised graph is
+    saved once (with its own sha256 beside it) and later starts load that, with optimisation off. A
+    cached file that fails its digest is ignored and rebuilt."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # No memory arena: it keeps the peak of the largest batch ever run (hundreds of MB after
+    # ingest); without it a query costs the same and the desk stays small.
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    cache = _optimized_cache_dir() / f"{model_sha256[:32]}-ort{ort.__version__}.onnx"
+    digest_file = cache.with_suffix(".sha256")
+    try:
+        if cache.is_file() and digest_file.read_text().strip() == file_sha256(cache):
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            return ort.InferenceSession(str(cache), sess_options=options, providers=["CPUExecutionProvider"])
+    except OSError:
+        pass
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        options.optimized_model_filepath = str(cache)
+    except OSError:  # read-only home: optimise in memory every time
+        pass
+    session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+    if cache.is_file():
+        digest_file.write_text(file_sha256(cache))
+    return session
 
 
 @functools.lru_cache(maxsize=1)
