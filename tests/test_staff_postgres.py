@@ -29,7 +29,8 @@ ADMIN_URL = os.environ.get("SAFEDESK_TEST_PG", "postgresql+psycopg://postgres@12
 def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(accounts, "_hasher", fast)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", fast.hash("dummy"))
+    dummy = fast.hash("dummy")
+    monkeypatch.setattr(accounts, "_dummy_hash", lambda: dummy)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -214,6 +215,7 @@ def serve(
 
     from safedesk.web.app import create_app
 
+    _limit_malloc_arenas()
     desk = _open_desk(project, llm)
     typer.echo(f"SafeDesk for {desk.config.business.name}: http://{host}:{port}/ (staff: /staff)")
     uvicorn.run(create_app(desk), host=host, port=port, log_level="info", workers=1 if workers <= 1 else None)
@@ -260,6 +262,21 @@ def local_llm(
     proc = start_local_server(model, host, port, expected)
     typer.echo(f"local model at http://{host}:{port}/v1 (Ctrl-C to stop)")
     raise typer.Exit(proc.wait())
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each thread its own malloc arena; with the server's thread pool that inflates
+    resident memory for no speed gain here. Cap them (like MALLOC_ARENA_MAX) before threads start."""
+    import ctypes
+    import ctypes.util
+
+    m_arena_max = -8  # from glibc's malloc.h
+    libc_name = ctypes.util.find_library("c")
+    if libc_name and "MALLOC_ARENA_MAX" not in os.environ:
+        try:
+            ctypes.CDLL(libc_name).mallopt(m_arena_max, arenas)
+        except (OSError, AttributeError):  # not glibc: nothing to tune
+            pass
 
 
 @kb_app.command("list")

@@ -189,6 +189,12 @@ class TurnPipeline:
             message = session.get(Message, message_id)
             assert message is not None
             outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
+            if isinstance(outcome, _PendingAnswer) and getattr(self.responder, "in_process", False):
+                # A responder without I/O (approved answers, microseconds): no need for a second transaction.
+                t0 = time.perf_counter()
+                draft = self.responder.respond(outcome.request)
+                turn.timings["responder"] = (time.perf_counter() - t0) * 1000
+                outcome = self._finish_answer(session, turn, message, outcome, draft)
             if isinstance(outcome, TurnResult):
                 return self._deliver(session, turn, conversation, message_id, outcome, started)
             self._flush_audit(session, turn)
@@ -274,7 +280,7 @@ class TurnPipeline:
             previous = self._previous_result(conversation_id, message_id)
             if previous is not None:
                 return turn, message_id, previous
-        if not self._claim(message_id):
+        if not created and not self._claim(message_id):
             # Another worker is processing this very message (a retry racing its original): wait for
             # its reply rather than produce a second one.
             deadline = time.monotonic() + CLAIM_WAIT_SECONDS

@@ -69,6 +69,7 @@ class ApprovedAnswerResponder:
     """Answers with verbatim sentences from retrieved public chunks, or says it does not know."""
 
     name = "approved"
+    in_process = True  # no I/O: the pipeline may call it inside the turn's transaction
 
     def __init__(
         self,

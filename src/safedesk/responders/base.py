@@ -22,5 +22,8 @@ NOT_SURE_TEXT = (
 @runtime_checkable
 class Responder(Protocol):
     name: str
+    # True for a responder that does no I/O and answers in microseconds (approved answers): the
+    # pipeline may then call it inside the turn's transaction. A model server is never in-process.
+    in_process: bool
 
     def respond(self, request: ResponderRequest) -> Draft: ...

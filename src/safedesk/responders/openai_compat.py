@@ -110,6 +110,7 @@ def build_messages(request: ResponderRequest) -> list[dict[str, str]]:
 
 class OpenAICompatResponder:
     name = "openai"
+    in_process = False  # a network call: never inside a database transaction
 
     def __init__(
         self,

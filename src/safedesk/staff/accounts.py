@@ -124,8 +124,13 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
 
 # argon2id with argon2-cffi's defaults (RFC 9106 "low memory": t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so the time taken does not reveal which names exist.
-_DUMMY_HASH = _hasher.hash("safedesk-dummy-password-for-timing")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so the time taken does not reveal which names
+    exist. Made on first use: each argon2 hash briefly takes 64 MiB, which need not be paid at start."""
+    return _hasher.hash("safedesk-dummy-password-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -433,7 +438,7 @@ def authenticate(
 
     # 2. The expensive part, outside any transaction.
     if candidate is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         ok, step = False, None
     else:
         ok = verify_password(candidate.password_hash, password) and not candidate.disabled

@@ -150,7 +150,7 @@ def list_items(
 
 
 def _preview(text: str | None, status: str | None) -> str:
-    if status == "received" and not text:
+    if status in ("received", "processing") and not text:
         return "(not processed yet)"
     text = " ".join((text or "").split())
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
@@ -229,7 +229,7 @@ def load_conversation(session: Session, conversation_id: str) -> ConversationVie
 
 def _message_view(m: Message) -> MessageView:
     text = m.text or ""
-    if m.role == Role.CUSTOMER.value and m.status == "received" and not text:
+    if m.role == Role.CUSTOMER.value and m.status in ("received", "processing") and not text:
         text = "(not processed yet; the original is in the vault)"
     return MessageView(
         id=m.id,

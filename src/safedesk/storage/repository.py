@@ -36,7 +36,8 @@ def find_by_idempotency_key(session: Session, conversation_id: str, key: str) ->
 def record_inbound(
     session: Session, conversation_id: str, original_encrypted: str, idempotency_key: str | None, channel: str
 ) -> tuple[Message, bool]:
-    """Store a customer message as received. Returns (message, created); a repeated key returns the first."""
+    """Store a customer message as received and claimed for processing by this caller (status
+    "processing"). Returns (message, created); a repeated key returns the first, unclaimed."""
     get_or_create_conversation(session, conversation_id, channel)
     if idempotency_key:
         existing = find_by_idempotency_key(session, conversation_id, idempotency_key)
@@ -47,7 +48,7 @@ def record_inbound(
         role=Role.CUSTOMER.value,
         original_encrypted=original_encrypted,
         idempotency_key=idempotency_key,
-        status="received",
+        status="processing",  # claimed by the caller in the same transaction
     )
     try:
         with session.begin_nested():
