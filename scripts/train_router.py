@@ -60,7 +60,8 @@ from safedesk.bench.routing import (
 from safedesk.config import PolicyConfig
 from safedesk.datasets import shared_data_dir
 from safedesk.domain import Lane, Topic
-from safedesk.guards.routing import MODELS_DIR, clean_text, decide_topic, emotion_cues, featurize, sha256_file
+from safedesk.guards.routing import MODELS_DIR, clean_text, decide_topic, emotion_cues, featurize
+from safedesk.integrity import file_sha256
 
 SEED = 20240917
 
@@ -626,7 +627,7 @@ def _save(clf: LogisticRegression, params: dict, name: str, extra: dict, out_dir
         "format": "safedesk-linear-v1: softmax(x[rows] @ coef + intercept), x = featurize(clean_text(text), params)",
         "labels": [str(c) for c in clf.classes_],
         "params": params,
-        "sha256": sha256_file(npz),
+        "sha256": file_sha256(npz),
         "trained": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "trainer": "scripts/train_router.py",
         **extra,
@@ -741,7 +742,7 @@ def train_topics(data_dir: Path, out_dir: Path) -> dict:
             "splits": {
                 "bitext": {
                     "file": BITEXT,
-                    "sha256": sha256_file(data_dir / BITEXT),
+                    "sha256": file_sha256(data_dir / BITEXT),
                     "seed": SEED,
                     "stratify": "intent",
                     "fractions": {"train": 0.70, "dev": 0.15, "test": 0.15},
@@ -750,7 +751,7 @@ def train_topics(data_dir: Path, out_dir: Path) -> dict:
                 },
                 "clinc": {
                     "file": CLINC,
-                    "sha256": sha256_file(data_dir / CLINC),
+                    "sha256": file_sha256(data_dir / CLINC),
                     "used": f"train+oos_train+oos_val of {list(CLINC_OTHER_DOMAINS)}, {CLINC_PER_INTENT}/intent",
                 },
             },
@@ -851,7 +852,7 @@ def train_emotion(data_dir: Path, out_dir: Path) -> dict:
             "splits": {
                 "goemotions": {
                     "file": GOEMOTIONS,
-                    "sha256": sha256_file(data_dir / GOEMOTIONS),
+                    "sha256": file_sha256(data_dir / GOEMOTIONS),
                     "seed": SEED,
                     "stratify": "desk label",
                     "fractions": {"train": 0.6, "dev": 0.2, "test": 0.2},

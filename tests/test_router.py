@@ -331,11 +331,11 @@ needs_data = pytest.mark.skipif(not has_shared_data(), reason="shared data not a
 def test_splits_are_disjoint_and_match_the_data() -> None:
     from safedesk.bench.routing import BITEXT, load_bitext, stratified_split
     from safedesk.datasets import shared_data_dir
-    from safedesk.guards.routing import sha256_file
+    from safedesk.integrity import file_sha256
 
     meta = json.loads(ROUTER_MODEL.with_suffix(".json").read_text())
     split = meta["splits"]["bitext"]
-    assert split["sha256"] == sha256_file(shared_data_dir() / BITEXT)
+    assert split["sha256"] == file_sha256(shared_data_dir() / BITEXT)
     assert not set(split["test"]) & set(split["dev"])
     rows = load_bitext()
     again = stratified_split([r["intent"] for r in rows], split["fractions"], split["seed"])

