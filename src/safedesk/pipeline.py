@@ -220,6 +220,7 @@ class TurnPipeline:
         ctx = self._outbound_context(turn, request.chunks, pending.verified_customer_id)
         released, unfinished = "", ""
         guard_ms = 0.0
+        draft_from = self.responder.draft_from  # type: ignore[attr-defined]
         deltas = stream(request)
         try:
             for delta in deltas:
@@ -232,28 +233,19 @@ class TurnPipeline:
                     verdict = review_draft(self._run_guards(self.outbound, candidate, ctx, scratch, "stream"))
                     guard_ms += (time.perf_counter() - g0) * 1000
                     if verdict.action is not DraftAction.DELIVER:
-                        turn.timings["stream_guards"] = guard_ms
-                        return self._streamed_draft(candidate, request)
+                        return draft_from(candidate, request)
                     if not released:
                         turn.timings["first_sentence"] = (time.perf_counter() - t0) * 1000
                     released = candidate
                     yield {"type": "delta", "text": sentence + " "}
         except ResponderError as exc:
-            turn.timings["stream_guards"] = guard_ms
             return self.responder.fallback_draft(request, str(exc))  # type: ignore[attr-defined]
         finally:
+            turn.timings["stream_guards"] = guard_ms
             close = getattr(deltas, "close", None)
             if close is not None:  # stopping early closes the model's stream: no more generation
                 close()
-        turn.timings["stream_guards"] = guard_ms
-        return self._streamed_draft(f"{released} {unfinished}".strip(), request)
-
-    def _streamed_draft(self, text: str, request: ResponderRequest) -> Draft:
-        problem = self.responder.problem_with(text, request)  # type: ignore[attr-defined]
-        if problem:
-            return self.responder.fallback_draft(request, problem)  # type: ignore[attr-defined]
-        sources = tuple(dict.fromkeys(c.chunk.title for c in request.chunks))
-        return Draft(text=text, sources=sources, confident=True, responder=self.responder.name)
+        return draft_from(f"{released} {unfinished}".strip(), request)
 
     def _begin(
         self, conversation_id: str, text: str, channel: str, idempotency_key: str | None

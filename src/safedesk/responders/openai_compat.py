@@ -142,17 +142,21 @@ class OpenAICompatResponder:
         except (httpx.HTTPError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             self.breaker.record(False)
             return self.fallback_draft(request, f"model call failed: {type(exc).__name__}: {str(exc)[:120]}")
-        elapsed = time.perf_counter() - started
         self.breaker.record(True)
+        return self.draft_from(text, request, model_seconds=time.perf_counter() - started)
+
+    def draft_from(self, text: str, request: ResponderRequest, model_seconds: float = 0.0) -> Draft:
+        """The model's text as a draft, or the fallback's when the text is unusable (empty, too long,
+        wrong language). Used for whole replies and for streamed ones alike."""
         problem = self.problem_with(text, request)
         if problem:
-            return self.fallback_draft(request, problem, model_seconds=elapsed)
+            return self.fallback_draft(request, problem, model_seconds=model_seconds)
         return Draft(
             text=text,
             sources=tuple(dict.fromkeys(c.chunk.title for c in request.chunks)),
             confident=True,
             responder=self.name,
-            model_seconds=elapsed,
+            model_seconds=model_seconds,
         )
 
     def stream_text(self, request: ResponderRequest) -> Iterator[str]:
