@@ -78,7 +78,6 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _jsonl_loop(
     required: tuple[str, ...],
-    id_key: str,
     handle: Callable[[dict[str, Any]], dict[str, Any]],
     show: Callable[[dict[str, Any]], str],
     machine: bool,
@@ -130,7 +129,7 @@ def turn(project: ProjectOpt, llm: LlmOpt = None, jsonl: JsonlOpt = False, expla
                 f"{' HELD' if out['held_for_review'] else ''}\n{out['reply']}" + (f"\n  {extra}" if extra else "")
             )
 
-        _jsonl_loop(("conversation", "text"), "conversation", handle, show, _machine_output(jsonl))
+        _jsonl_loop(("conversation", "text"), handle, show, _machine_output(jsonl))
     finally:
         desk.close()
 
@@ -153,7 +152,7 @@ def scan(project: ProjectOpt, jsonl: JsonlOpt = False, explain: ExplainOpt = Fal
                 f"{' FLAGGED' if out['flagged'] else ''} pii={pii}\n  {out['redacted']}"
             )
 
-        _jsonl_loop(("id", "text"), "id", handle, show, _machine_output(jsonl))
+        _jsonl_loop(("id", "text"), handle, show, _machine_output(jsonl))
     finally:
         desk.close()
 
@@ -174,7 +173,7 @@ def scam(
         reasons = "\n  ".join(out["reasons"]) or "no warning signs found"
         return f"[{out['id']}] {out['verdict'].upper()} (risk {out['risk']:.2f})\n  {reasons}"
 
-    _jsonl_loop(("id", "text"), "id", lambda item: scam_line(item, own_domains=domains), show, _machine_output(jsonl))
+    _jsonl_loop(("id", "text"), lambda item: scam_line(item, own_domains=domains), show, _machine_output(jsonl))
 
 
 @app.command()
