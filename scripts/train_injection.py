@@ -6,8 +6,8 @@
 Data and splits: see `safedesk.bench.injection` (one split function for this script and the benchmark).
 Every source is split 60/20/20 train/dev/test by a salted hash of a group key before any tuning. This
 script fits on train, picks the regularisation and the logit offset on dev, and never reads test.
-CLINC150, the benign-quoting set, BIPIA's plain-question injections and spikee's non-English rows are
-never used here.
+The benign-quoting set, BIPIA's plain-question injections and spikee's non-English rows are never used
+here. CLINC150 is split by its own train / val / test.
 
 What the model sees is exactly what the guard scores at run time: the normalised main text (short
 messages whole; long ones as overlapping ~2-sentence windows, labelled positive only where a known
@@ -16,14 +16,14 @@ injection sits) plus every decoded payload view (base64, hex, ROT13, ...).
 The operating point: the guard flags when 1 - (1 - rule) * (1 - sigmoid(logit + offset)) >= 0.5. The
 offset is the most permissive one that keeps false flags on dev at <= 0.5 % of Bitext customer messages
 and <= 1 % of all benign dev rows (Bitext, deepset, spikee's finance questions, BIPIA contexts, NotInject
-and the synthetic hard negatives together); dev recall decides between regularisation strengths.
+CLINC150, and the synthetic hard negatives together); dev recall decides between regularisation strengths.
 
 Out-of-distribution check: a second model is fitted without NotInject, without the synthetic
 data-probing family and without all synthetic Spanish rows, tuned the same way, and its recall on those
-held-out attacks and its false flags on NotInject and Spanish customer messages (every split) and on
-CLINC150 (test split) are written to the metadata as `ood_check`. The shipped model is the first one.
-Neither model ever sees CLINC150, the benign-quoting set, BIPIA's plain-question injections or spikee's
-non-English rows (Zulu, Albanian, Irish, Scots Gaelic).
+held-out attacks and its false flags on NotInject and Spanish customer messages (every split), on
+CLINC150 (test split) and on the never-used benign sets are written to the metadata as `ood_check`. The
+shipped model is the first one. Neither model ever sees the benign-quoting set, BIPIA's plain-question
+injections or spikee's non-English rows (Zulu, Albanian, Irish, Scots Gaelic).
 
 Weights go to an .npz of plain arrays (allow_pickle=False at load), metadata (vectorizer parameters,
 offset, threshold, sha256 of the npz, data summary, dev figures, OOD check) to a .json beside it.
@@ -94,6 +94,8 @@ C_GRID = (1.0, 3.0, 10.0)
 THRESHOLD = 0.5
 MAX_FP_BITEXT = 0.005
 MAX_FP_BENIGN = 0.01
+# Real (not synthetic, not adversarially built) benign text: each source's dev false flags are bounded.
+REAL_BENIGN_SOURCES = ("bitext", "clinc150", "sms_ham", "goemotions", "bipia")
 MAX_NEG_WINDOWS = 12  # negative windows taken from one long benign text
 ATTRIBUTION = {
     "deepset": "deepset/prompt-injections via github.com/sinanw/llm-security-prompt-injection (MIT repo; HF card "
@@ -102,7 +104,11 @@ ATTRIBUTION = {
     "bipia": "microsoft/BIPIA (MIT; table contexts WikiTableQuestions CC BY-SA 4.0)",
     "bitext": "Bitext customer-support sample (CDLA-Sharing-1.0)",
     "synthetic": "templates in safedesk.bench.injection",
-    "unseen (evaluation only)": "CLINC150 (CC BY 3.0), NotInject (MIT), ai-threat-scanner curated FP set (MIT)",
+    "clinc150": "CLINC150 (CC BY 3.0)",
+    "notinject": "NotInject (MIT)",
+    "sms_ham": "SMS Spam Collection v.1, ham rows (Almeida & Gomez Hidalgo)",
+    "goemotions": "GoEmotions test split (via monologg/GoEmotions-pytorch, Apache-2.0 repo)",
+    "unseen (evaluation only)": "ai-threat-scanner curated FP set (MIT)",
 }
 
 
@@ -212,12 +218,16 @@ def choose_offset(items: Sequence[EvalItem], logits: np.ndarray) -> tuple[float,
     """The most permissive offset with dev false flags within bounds (Bitext, and all benign rows)."""
     labels = np.array([it.sample.label for it in items])
     bitext = np.array([it.sample.source == "bitext" for it in items])
+    sources = np.array([it.sample.source for it in items])
+    # Every source of real benign text on its own, too: one big easy source must not hide a hard one.
+    benign_sources = [np.flatnonzero((sources == src) & (labels == 0)) for src in REAL_BENIGN_SOURCES]
     best = None
     for offset in np.arange(-6.0, 6.01, 0.05):
         f = flags(items, logits, offset)
         fp_bitext = f[bitext & (labels == 0)].mean()
         fp_all = f[labels == 0].mean()
-        if fp_bitext <= MAX_FP_BITEXT and fp_all <= MAX_FP_BENIGN:
+        fp_worst = max(f[idx].mean() for idx in benign_sources)
+        if fp_bitext <= MAX_FP_BITEXT and fp_all <= MAX_FP_BENIGN and fp_worst <= MAX_FP_BENIGN:
             best = (float(round(offset, 2)), {"recall": float(f[labels == 1].mean()),
                                               "fp_bitext": float(fp_bitext), "fp_benign": float(fp_all)})  # fmt: skip
     if best is None:
@@ -319,7 +329,8 @@ def ood_check(corpus: Sequence[Sample], guard: InjectionGuard, log, save_to: Pat
             save_to,
         )
     held = [s for s in corpus if ood_holdout(s)]
-    unseen_benign = [s for s in corpus if s.source in ("clinc150", "benign_quoting") and s.split == "test"]
+    unseen_benign = [s for s in corpus if s.source == "benign_quoting"]
+    unseen_benign += [s for s in corpus if s.source in ("clinc150", "sms_ham", "goemotions") and s.split == "test"]
     items = eval_items(held + unseen_benign, guard)
     f = flags(items, max_logits(model, items), result["offset"])
     groups: dict[str, list[int]] = defaultdict(list)
@@ -334,8 +345,10 @@ def ood_check(corpus: Sequence[Sample], guard: InjectionGuard, log, save_to: Pat
             groups["synthetic Spanish benign (all splits)"].append(i)
         elif s.source == "notinject":
             groups["notinject (all splits)"].append(i)
-        else:
+        elif s.source in ("clinc150", "sms_ham", "goemotions"):
             groups[f"{s.source} (test split)"].append(i)
+        else:
+            groups[f"{s.source} (all rows, never trained)"].append(i)
     out = {"C": result["c"], "logit_offset": result["offset"], "dev": result["dev"], "held_out": {}}
     for name, idx in sorted(groups.items()):
         lab = np.array([items[i].sample.label for i in idx])
@@ -403,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "dev": result["dev"], "dev_per_source": result["per_source"]},
         "data": {"splits": "60/20/20 by salted hash of a group key (safedesk.bench.injection.split_of)",
                  "trained_on": "train split of deepset, spikee (English), spikee_fp, bipia, notinject, bitext, "
-                               "synthetic",
+                               "clinc150 (its own train split), sms_ham, goemotions, synthetic",
                  "never_used": sorted(UNSEEN_SOURCES), "summary": summary, "attribution": ATTRIBUTION},
         "ood_check": ood,
     }  # fmt: skip

@@ -22,7 +22,7 @@ def test_minimal_config_gets_safe_defaults(tmp_path: Path) -> None:
     assert config.policy.lane_for(Topic.REFUND) is Lane.HUMAN
     assert config.policy.lane_for(Topic.ACCOUNT_ACCESS) is Lane.VERIFY
     assert "Test Shop" in config.disclosure_text()
-    assert [g.type for g in config.guards.inbound] == ["pii", "injection", "router"]
+    assert [g.type for g in config.guards.inbound] == ["pii", "injection", "language", "router"]
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,7 @@ def _default_inbound() -> list[GuardSpec]:
     return [
         GuardSpec(name="pii", type="pii"),
         GuardSpec(name="injection", type="injection"),
+        GuardSpec(name="language", type="language"),
         GuardSpec(name="router", type="router"),
     ]
 

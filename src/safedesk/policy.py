@@ -51,6 +51,11 @@ def decide(findings: Sequence[Finding], text: str, policy: PolicyConfig, *, hand
     if asks_for_person(text):
         return Decision(Lane.HUMAN, Topic.HUMAN_REQUEST, ("the customer asked for a person",))
 
+    # Guards that cannot read a message cannot vouch for it: a person answers, no model sees it.
+    unreadable = [f for f in findings if f.kind == "unreadable_language"]
+    if unreadable:
+        return Decision(Lane.HUMAN, topic, (f"{unreadable[0].guard}: {unreadable[0].reason}",))
+
     if handed_off:
         return Decision(Lane.HUMAN, topic, ("the conversation is with staff",))
 

@@ -36,7 +36,7 @@ def inbound_latency(limit: int = 1000) -> dict[str, Any]:
     from safedesk.domain import Stage
     from safedesk.guards.base import GuardContext, build_guard
 
-    guards = [build_guard(t, t, {}, None) for t in ("pii", "injection", "router")]
+    guards = [build_guard(t, t, {}, None) for t in ("pii", "injection", "language", "router")]
     texts = [row["text"] for row in load_bitext()][-limit:]
     ctx = GuardContext(conversation_id="bench", stage=Stage.INBOUND)
     for text in texts[:20]:
@@ -75,6 +75,7 @@ def _flatten(prefix: str, value: Any, lines: list[str], depth: int = 0) -> None:
 
 def run_guard_bench(limit: int | None = None) -> str:
     from safedesk.bench.injection import evaluate_injection
+    from safedesk.bench.language import evaluate_language
     from safedesk.bench.outbound import evaluate_outbound, format_outbound_report
     from safedesk.bench.pii import evaluate_pii, format_report
     from safedesk.bench.routing import evaluate_routing
@@ -86,6 +87,8 @@ def run_guard_bench(limit: int | None = None) -> str:
         _flatten("", {k: round(v, 3) if isinstance(v, float) else v for k, v in latency.items()}, lines)
         lines.append("\n== injection (test split of every source; out-of-distribution sources held out)")
         _flatten("", evaluate_injection(), lines)
+        lines.append("\n== language (hand-offs of benign text; attacks in unreadable languages kept from the model)")
+        _flatten("", evaluate_language(), lines)
         lines.append("\n== pii (presidio_synth_dataset_v2, odd templates = test half; Presidio default beside it)")
         lines.append(format_report(evaluate_pii(limit=limit)))
         lines.append("\n== routing (Bitext test split; GoEmotions test split; CLINC150 shares)")

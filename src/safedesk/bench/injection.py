@@ -16,7 +16,9 @@ Data (../shared/data, see each folder's SOURCE file; attribution is kept in the 
   bitext           customer-support requests                  0       train / dev / test
   synthetic        templated attacks and benign messages      1 / 0   split by template
                    (7 languages) and their encoded variants
-  clinc150         CLINC150 utterances                        0       never trained or tuned on
+  clinc150         CLINC150 utterances                        0       CLINC's own train / val / test
+  sms_ham          SMS Spam Collection, ham rows              0       train / dev / test (real chatty text)
+  goemotions       GoEmotions test comments (Reddit)          0       train / dev / test (upset, informal)
   notinject        NotInject over-defence set                 0       train / dev / test (hard negatives)
   benign_quoting   texts that quote attacks                   0       never trained or tuned on
 
@@ -63,6 +65,8 @@ NOTINJECT = "injection/notinject/notinject_all.jsonl"
 BENIGN_QUOTING = "injection/benign_quoting_attacks/curated_false_positives.jsonl"
 BITEXT = "intents/bitext_customer_support_training_4514.csv"
 CLINC = "intents/clinc150/clinc150_flat.jsonl"
+SMS = "scam/SMSSpamCollection.tsv"
+GOEMOTIONS = "emotion/goemotions_original_test.tsv"
 
 # BIPIA attack categories whose injected text is a plain question or task ("What is the capital of
 # Brazil?", "Explain recursion"). Inside a customer message these are not attacks on the desk, so they
@@ -71,7 +75,7 @@ BIPIA_TASK_CATEGORIES = frozenset(
     {"Information Retrieval", "Content Creation", "Learning and Tutoring", "Language Translation", "Programming Help"}
 )
 # Sources no model is trained or tuned on: false-flag and recall checks on data from elsewhere.
-UNSEEN_SOURCES = frozenset({"clinc150", "benign_quoting", "bipia_task", "spikee_xx"})
+UNSEEN_SOURCES = frozenset({"benign_quoting", "bipia_task", "spikee_xx"})
 # What the out-of-distribution check model leaves out on top of UNSEEN_SOURCES.
 OOD_SOURCES = frozenset({"notinject"})
 OOD_SYNTHETIC_FAMILY = "data_probing"
@@ -164,12 +168,12 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_deepset(data_dir: Path | None = None) -> list[Sample]:
-    import pandas as pd
+    import pyarrow.parquet as pq  # the test extra has pyarrow; the desk itself never reads parquet
 
-    frame = pd.read_parquet(_path(DEEPSET, data_dir))
+    table = pq.read_table(_path(DEEPSET, data_dir), columns=["text", "label"])
     return [
         Sample("deepset", str(t), int(lab), split_of("deepset", str(t)), "injection" if lab else "benign", "", str(t))
-        for t, lab in zip(frame["text"], frame["label"], strict=True)
+        for t, lab in zip(table.column("text").to_pylist(), table.column("label").to_pylist(), strict=True)
     ]
 
 
@@ -255,11 +259,40 @@ def load_bitext(data_dir: Path | None = None) -> list[Sample]:
     ]
 
 
+# CLINC150's own splits: its small talk about the assistant ("what is your name", "who made you") is what
+# real customers say to a bot, so the model trains on CLINC's train part, tunes on val and is tested on
+# test. (An earlier version never trained on CLINC and used it as unseen data.)
+_CLINC_SPLITS = {"train": "train", "oos_train": "train", "val": "dev", "oos_val": "dev", "test": "test",
+                 "oos_test": "test"}  # fmt: skip
+
+
 def load_clinc(data_dir: Path | None = None) -> list[Sample]:
     return [
-        Sample("clinc150", r["text"], 0, split_of("clinc150", r["text"]), r["domain"], "en", r["text"])
+        Sample("clinc150", r["text"], 0, _CLINC_SPLITS[r["split"]], r["domain"], "en", r["text"])
         for r in _jsonl(_path(CLINC, data_dir))
     ]
+
+
+def load_sms_ham(data_dir: Path | None = None) -> list[Sample]:
+    """The ham half of the SMS Spam Collection: real short personal messages, split by text."""
+    out = []
+    with _path(SMS, data_dir).open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            label, _, text = line.rstrip("\n").partition("\t")
+            if label == "ham" and text.strip():
+                out.append(Sample("sms_ham", text, 0, split_of("sms_ham", text), "ham", "en", text))
+    return out
+
+
+def load_goemotions(data_dir: Path | None = None) -> list[Sample]:
+    """GoEmotions test comments (Reddit, often angry or upset), split by text."""
+    out = []
+    with _path(GOEMOTIONS, data_dir).open(encoding="utf-8") as fh:
+        for line in fh:
+            text = line.split("\t", 1)[0]
+            if text.strip():
+                out.append(Sample("goemotions", text, 0, split_of("goemotions", text), "comment", "en", text))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1905,6 +1938,8 @@ def load_corpus(data_dir: Path | None = None) -> list[Sample]:
         *load_benign_quoting(data_dir),
         *load_bitext(data_dir),
         *load_clinc(data_dir),
+        *load_sms_ham(data_dir),
+        *load_goemotions(data_dir),
         *synthetic_samples(),
     ]
 
@@ -1993,7 +2028,7 @@ def evaluate_injection(guard: Any = None, data_dir: Path | None = None, split: s
     corpus = [s for s in everything if s.split == split]
     scored = score_samples(guard, corpus)
     # Small sources no model ever trains on, on every row (their test parts alone are a handful of rows).
-    unseen = [s for s in everything if s.source in ("benign_quoting", "spikee_xx", "bipia_task")]
+    unseen = [s for s in everything if s.source in UNSEEN_SOURCES]
     short = [row for row in scored if len(row[0].text) <= 300]
     # Timing of a typical customer message: Bitext test rows, measured once more after warm-up.
     typical = [s for s in corpus if s.source == "bitext"]
