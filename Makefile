@@ -18,8 +18,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
+# llama-cpp-python (the `local` extra) compiles llama.cpp. It is built for a portable baseline, not with
+# -march=native: a native build crashed (general protection fault in ggml-cpu) on a machine whose CPU
+# advertises AMX. Set CMAKE_ARGS yourself to override.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,local]'
+	CMAKE_ARGS="$${CMAKE_ARGS:-$(LLAMA_CMAKE_ARGS)}" $(BIN)/pip install --quiet -c constraints.txt -e '.[test,local]'
 	touch $@
 
 install: $(VENV)/.installed
