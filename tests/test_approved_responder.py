@@ -55,6 +55,9 @@ COVERED = [
     ("When is the shop open on Saturday?", "Saturday: 10:00-17:00", "Opening hours and contact"),
     ("What is your return policy?", "30 days", "Returns and refunds"),
     ("How do I return an item?", "Print the return label", "Returns and refunds"),
+    # asks for an amount: the sentence that states it, not the return procedure of the top section
+    ("How many days do I have to return an item?", "within 30 days", "Returns and refunds"),
+    ("How long do refunds take?", "within 14 days", "Returns and refunds"),
     ("Which payment methods do you accept?", "Vipps (Norway only)", "Payment"),
     ("Is Klarna invoice free?", "free if you pay within 14 days", "Payment"),
     ("What does shipping cost?", "79 NOK", "Shipping"),

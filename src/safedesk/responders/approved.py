@@ -43,6 +43,13 @@ _SECOND_SOURCE_RATIO = 0.95
 _SWITCH_MARGIN = 0.2
 # Earlier sentences of a section get up to this much extra (the main point usually comes first).
 _POSITION_BONUS = 0.05
+# A question that asks for an amount or a time ("how many days", "how long", "when") is answered by a
+# sentence that states one: such sentences get this much extra (not whole lists: those are procedures).
+_QUANTITY_BONUS = 0.25
+_QUANTITY_QUESTION = re.compile(
+    r"\b(?:how (?:many|much|long|soon|late|early|often|old)|what time|when|by what date|within how)\b", re.IGNORECASE
+)
+_QUANTITY = re.compile(r"\d")
 # Chunks (above the threshold) whose sentences compete; at most `max_sources` are quoted.
 _MAX_CANDIDATES = 4
 
@@ -170,6 +177,7 @@ class ApprovedAnswerResponder:
         q_terms = set(terms(question))
         options = [opt for rank, hit in enumerate(hits) for opt in self._options(hit, rank, units[hit.chunk.chunk_id])]
         semantic = self._semantic(question, [o.score_text for o in options])
+        wants_quantity = bool(_QUANTITY_QUESTION.search(question))
         scored: list[_Scored] = []
         for n, option in enumerate(options):
             lexical = 0.0
@@ -181,6 +189,8 @@ class ApprovedAnswerResponder:
                 unit_score = _SEM_WEIGHT * float(semantic[n]) + (1 - _SEM_WEIGHT) * lexical
             n_units = len(units[option.hit.chunk.chunk_id])
             unit_score += _POSITION_BONUS * (1 - option.units[-1] / max(n_units, 1))
+            if wants_quantity and option.kind == "sentence" and _QUANTITY.search(option.score_text):
+                unit_score += _QUANTITY_BONUS
             total = _UNIT_WEIGHT * unit_score + (1 - _UNIT_WEIGHT) * option.hit.score
             scored.append(_Scored(total, unit_score, option))
         return scored
