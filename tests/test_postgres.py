@@ -90,3 +90,59 @@ def test_concurrent_workers_keep_messages_and_audit_chain(pg_url: str, fresh_dem
         assert report.events >= workers * turns * 3
     finally:
         db.dispose()
+
+
+def test_message_ids_of_a_conversation_commit_in_order(pg_url: str) -> None:
+    """The widget polls with `id > last_id`. On PostgreSQL ids come from a sequence at insert time, so
+    without a per-conversation lock a slow transaction could commit id N after a reader already saw
+    N+1, and the customer would never see message N. Here a staff reply (slow to commit) and an
+    assistant reply race in one conversation; a reader must never see the later id without the earlier.
+    """
+    import threading
+    import time
+
+    from safedesk import domain
+    from safedesk.storage import repository as repo
+
+    db = Database(pg_url)
+    cid = f"pg-order-{secrets.token_hex(3)}"
+    with db.session() as session:
+        repo.get_or_create_conversation(session, cid)
+    inserted = threading.Event()
+
+    def slow_writer() -> None:
+        with db.session() as session:
+            repo.add_message(session, cid, domain.Role.STAFF, "slow", status="delivered")
+            inserted.set()
+            time.sleep(1.0)  # still uncommitted while the other reply is written
+
+    def fast_writer() -> None:
+        inserted.wait(5)
+        with db.session() as session:
+            repo.add_message(session, cid, domain.Role.ASSISTANT, "fast", status="delivered")
+
+    threads = [threading.Thread(target=slow_writer), threading.Thread(target=fast_writer)]
+    try:
+        for t in threads:
+            t.start()
+        inserted.wait(5)
+        snapshots = []
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            with db.session() as session:
+                snapshots.append(
+                    session.execute(select(Message.id).where(Message.conversation_id == cid).order_by(Message.id))
+                    .scalars()
+                    .all()
+                )
+            time.sleep(0.05)
+        for t in threads:
+            t.join(10)
+        with db.session() as session:
+            final = session.execute(select(Message.id).where(Message.conversation_id == cid).order_by(Message.id))
+            final_ids = final.scalars().all()
+        assert len(final_ids) == 2
+        for seen in snapshots:  # every snapshot is a prefix of the final order: nothing appears behind a cursor
+            assert seen == final_ids[: len(seen)], (seen, final_ids)
+    finally:
+        db.dispose()

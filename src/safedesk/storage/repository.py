@@ -27,6 +27,14 @@ def get_or_create_conversation(session: Session, conversation_id: str, channel: 
     return conversation
 
 
+def lock_conversation(session: Session, conversation_id: str) -> None:
+    """Serialise message inserts of one conversation until this transaction ends (a row lock on
+    PostgreSQL; SQLite serialises writers already). Message ids come from a sequence at insert time, so
+    without it a slow transaction could commit id N after a reader saw N+1, and a reader that polls with
+    `id > last seen` (the chat widget) would never see message N."""
+    session.execute(select(Conversation.id).where(Conversation.id == conversation_id).with_for_update())
+
+
 def find_by_idempotency_key(session: Session, conversation_id: str, key: str) -> Message | None:
     return session.execute(
         select(Message).where(Message.conversation_id == conversation_id, Message.idempotency_key == key)
@@ -39,6 +47,7 @@ def record_inbound(
     """Store a customer message as received and claimed for processing by this caller (status
     "processing"). Returns (message, created); a repeated key returns the first, unclaimed."""
     get_or_create_conversation(session, conversation_id, channel)
+    lock_conversation(session, conversation_id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, conversation_id, idempotency_key)
         if existing is not None:
@@ -115,6 +124,7 @@ def add_vault_entry(
 
 
 def add_message(session: Session, conversation_id: str, role: Role, text: str, **fields: Any) -> Message:
+    lock_conversation(session, conversation_id)
     message = Message(conversation_id=conversation_id, role=role.value, text=text, **fields)
     session.add(message)
     session.flush()
