@@ -187,6 +187,17 @@ class StorageConfig(_Strict):
 class LimitsConfig(_Strict):
     max_message_chars: int = Field(default=4000, ge=100, le=100_000)
     max_request_bytes: int = Field(default=64_000, ge=1_000, le=10_000_000)
+    # Empty: each worker keeps its own rate-limit buckets. A Redis URL (redis://host:6379/0, needs
+    # `pip install safedesk[redis]`): every worker shares them, so N workers do not allow N times the limit.
+    rate_limit_redis_url: str = ""
+    rate_limit_redis_prefix: str = "safedesk:rl:"
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{value!r} is not a Redis URL (redis://, rediss:// or unix://)")
+        return value
 
 
 class SmtpConfig(_Strict):

@@ -35,7 +35,8 @@ from safedesk.domain import Role, TurnResult
 from safedesk.errors import SafeDeskError
 from safedesk.storage import repository as repo
 from safedesk.storage.models import Conversation, Message
-from safedesk.web.security import RateLimiter, RateLimits
+from safedesk.web.security import RateLimits
+from safedesk.web.shared_limits import build_rate_limiter
 
 log = logging.getLogger("safedesk.web")
 
@@ -156,7 +157,7 @@ class WebState:
     def __init__(self, desk: Desk, rate_limits: RateLimits | None = None) -> None:
         self.desk = desk
         self.rate_limits = rate_limits or RateLimits()
-        self.limiter = RateLimiter()
+        self.limiter = build_rate_limiter(desk.config.limits)
         self.turn_locks = KeyedLocks()
         self.read_engine = _read_engine(desk)
         self.latest = LatestMessageId(self._newest_message_id, POLL_INTERVAL_SECONDS)

@@ -167,8 +167,28 @@ class RateLimits:
     polls_per_ip: Rate = Rate(burst=120, per_minute=240)
 
 
-class RateLimiter:
-    """In-memory token buckets keyed by (name, key). Thread-safe; per process.
+class Limiter:
+    """Token buckets keyed by (name, key): `hit` takes one token and returns None, or the seconds until a
+    token is available. Subclasses say where the buckets live."""
+
+    def hit(self, name: str, key: str, rate: Rate) -> float | None:
+        raise NotImplementedError
+
+    def check(self, name: str, key: str, rate: Rate) -> None:
+        """Take a token or raise 429 with Retry-After (whole seconds, at least 1)."""
+        wait = self.hit(name, key, rate)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            raise HTTPException(
+                status_code=429,
+                detail=f"Too many requests; try again in {seconds} second{'s' if seconds != 1 else ''}.",
+                headers={"Retry-After": str(seconds)},
+            )
+
+
+class RateLimiter(Limiter):
+    """In-memory token buckets keyed by (name, key). Thread-safe; per process (several workers: see
+    `safedesk.web.shared_limits`).
 
     `hit` takes one token and returns None, or the seconds until a token is available (Retry-After).
     Idle, refilled buckets are dropped when the table grows past `max_keys`, so memory stays bounded.
@@ -203,13 +223,3 @@ class RateLimiter:
             for key in sorted(self._buckets, key=lambda k: self._buckets[k][1])[: len(self._buckets) // 2]:
                 del self._buckets[key]
 
-    def check(self, name: str, key: str, rate: Rate) -> None:
-        """Take a token or raise 429 with Retry-After (whole seconds, at least 1)."""
-        wait = self.hit(name, key, rate)
-        if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            raise HTTPException(
-                status_code=429,
-                detail=f"Too many requests; try again in {seconds} second{'s' if seconds != 1 else ''}.",
-                headers={"Retry-After": str(seconds)},
-            )
