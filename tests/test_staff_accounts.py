@@ -394,11 +394,18 @@ def test_cli_missing_project_is_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "not a SafeDesk business directory" in out
 
 
-def test_cli_vault_key_file_matches_the_desk() -> None:
-    desk_module = pytest.importorskip("safedesk.desk", reason="safedesk.desk does not import yet")
-    from safedesk.staff import cli_users, harness
+def test_cli_users_and_the_desk_use_the_same_vault_key(tmp_path: Path) -> None:
+    """TOTP secrets written by `safedesk users` must decrypt with the key the running desk uses."""
+    from safedesk.staff.harness import LightDesk
+    from safedesk.vault import VAULT_KEY_FILE, Vault
 
-    assert cli_users.VAULT_KEY_FILE == harness.VAULT_KEY_FILE == desk_module.VAULT_KEY_FILE
+    desk = LightDesk.open(tmp_path / "shop")
+    try:
+        token = desk.vault.encrypt("totp-secret")
+        assert Vault(desk.project.data_dir / VAULT_KEY_FILE).decrypt(token) == "totp-secret"
+        assert Vault.of_project(desk.project.data_dir).decrypt(token) == "totp-secret"
+    finally:
+        desk.close()
 
 
 # ---- the migration ----------------------------------------------------------------------------

@@ -19,8 +19,6 @@ from safedesk.storage.db import Database
 from safedesk.vault import Vault
 from safedesk.verification import build_verification_desk
 
-VAULT_KEY_FILE = "vault.key"
-
 
 def build_guards(specs: list[GuardSpec], stage: Stage, project_dir: Path | None) -> list[Guard]:
     guards = []
@@ -81,10 +79,7 @@ class Desk:
                 ),
             )
         config = project.config
-        vault_key = project.data_dir / VAULT_KEY_FILE
-        if not vault_key.exists():
-            Vault.create_key(vault_key)
-        vault = Vault(vault_key)
+        vault = Vault.of_project(project.data_dir)
         db = Database(project.database_url)
         knowledge = KnowledgeBase.load(
             project.knowledge_dir, project.data_dir / "cache", embedder=default_embedder(), canary_dir=project.data_dir

@@ -44,10 +44,7 @@ def init_project(target: Path, *, demo: bool, business_name: str | None = None, 
             welcome.write_text(_BLANK_KNOWLEDGE, encoding="utf-8")
     load_config(target / CONFIG_FILE)  # what we wrote must validate
     (target / "data").mkdir(exist_ok=True)
-    from safedesk.desk import VAULT_KEY_FILE
     from safedesk.vault import Vault
 
-    key = target / "data" / VAULT_KEY_FILE
-    if not key.exists():
-        Vault.create_key(key)
+    Vault.of_project(target / "data")
     return target

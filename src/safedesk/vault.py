@@ -22,6 +22,8 @@ from safedesk.errors import UserError
 logger = logging.getLogger(__name__)
 
 KEY_FILE_MODE = 0o600
+# A business's vault key, in its data directory (DIR/data/vault.key). The one place this name lives.
+VAULT_KEY_FILE = "vault.key"
 
 
 class VaultError(UserError):
@@ -37,6 +39,11 @@ class Vault:
         if create and not self.key_path.exists():
             self.create_key(self.key_path)
         self._fernet = self._load(self.key_path)
+
+    @classmethod
+    def of_project(cls, data_dir: Path | str) -> Vault:
+        """The vault of a business directory's data dir, its key created on first use."""
+        return cls(Path(data_dir) / VAULT_KEY_FILE, create=True)
 
     # -- keys -------------------------------------------------------------------------------------
 

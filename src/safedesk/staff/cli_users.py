@@ -21,10 +21,6 @@ users_app = typer.Typer(help="Staff accounts: add, list, disable, reset password
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The business directory (has safedesk.yaml).")]
 NameArg = Annotated[str, typer.Argument(help="The user name (lower-case letters, digits, '.', '_', '-').")]
 
-# The desk's vault key file (safedesk.desk.VAULT_KEY_FILE); TOTP secrets are encrypted with it.
-VAULT_KEY_FILE = "vault.key"
-
-
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -38,7 +34,7 @@ def _open(project: Path) -> tuple[Any, Any, str]:
 
     loaded = Project.load(project)
     db = Database(loaded.database_url)
-    vault = Vault(loaded.data_dir / VAULT_KEY_FILE, create=True)
+    vault = Vault.of_project(loaded.data_dir)  # TOTP secrets are encrypted with the desk's key
     return db, vault, f"SafeDesk {loaded.config.business.name}"
 
 

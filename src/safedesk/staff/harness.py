@@ -14,8 +14,6 @@ from safedesk.config import BusinessConfig, DeskConfig, Project
 from safedesk.storage.db import Database
 from safedesk.vault import Vault
 
-VAULT_KEY_FILE = "vault.key"  # as safedesk.desk.VAULT_KEY_FILE
-
 
 @dataclass
 class LightDesk:
@@ -50,7 +48,7 @@ class LightDesk:
             config = config.model_copy(update={"storage": config.storage.model_copy(update={"url": database_url})})
         project = Project(root.resolve(), config)
         db = Database(project.database_url, run_migrations=migrate)
-        vault = Vault(project.data_dir / VAULT_KEY_FILE, create=True)
+        vault = Vault.of_project(project.data_dir)
         knowledge = KnowledgeBase.load(project.knowledge_dir, embedder=None)
         return cls(project, db, vault, knowledge)
 
