@@ -37,7 +37,7 @@ from safedesk.domain import (
 from safedesk.errors import ResponderError, SafeDeskError, TurnInProgress
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
-from safedesk.policy import DraftAction, DraftVerdict, decide, review_draft
+from safedesk.policy import DraftAction, DraftVerdict, asks_if_human, decide, review_draft
 from safedesk.redaction import Pseudonymizer
 from safedesk.responders.base import Responder
 from safedesk.storage import repository as repo
@@ -294,10 +294,11 @@ class TurnPipeline:
         result: TurnResult,
         started: float,
     ) -> TurnResult:
-        """Store the reply the customer gets (with the AI disclosure on a conversation's first one)."""
+        """Store the reply the customer gets, with the AI disclosure on a conversation's first one and
+        whenever the customer asks whether they are talking to a person or a machine."""
         first_reply = not conversation.disclosed
-        if first_reply:
-            result.reply = f"{self.config.disclosure_text()}\n\n{result.reply}"
+        if first_reply or asks_if_human(turn.text):
+            result.reply = f"{self.config.disclosure_text()}\n\n{result.reply}".rstrip()
         reply = repo.add_message(
             session,
             turn.conversation_id,
@@ -435,7 +436,9 @@ class TurnPipeline:
             f"sources {list(draft.sources) or 'none'}"
         )
         if not draft.confident:
-            return self._result(turn, decision, draft.text, llm_input=redacted)
+            # "Are you a bot?" has no answer in the shop's pages: the disclosure `_deliver` adds is the answer.
+            text = "" if asks_if_human(turn.text) else draft.text
+            return self._result(turn, decision, text, llm_input=redacted)
 
         ctx = self._outbound_context(turn, chunks, message.conversation.verified_customer_id)
         outbound = self._run_guards(self.outbound, draft.text, ctx, turn, "outbound")

@@ -27,11 +27,32 @@ HUMAN_REQUEST = re.compile(
     re.IGNORECASE,
 )
 
+# "Am I talking to a real person?", "are you a bot?": the answer is always that it is an AI (the pipeline
+# repeats the disclosure), whatever else the turn does. English and the Scandinavian languages.
+_AGENT = (
+    r"(?:(?:a |an |some )?(?:real |actual |live )?"
+    r"(?:human|person|people|bot|robot|chat ?bot|ai|a\.i\.|machine|computer|program))"
+)
+ASKS_IF_HUMAN = re.compile(
+    rf"\b(?:are|r) (?:you|u)\b(?: really| actually| even)? (?:{_AGENT}|real)\b"
+    rf"|\b(?:am i|are we)\b (?:really |actually )?(?:talking|chatting|speaking|writing|texting) (?:to|with) {_AGENT}\b"
+    rf"|\b(?:is this|is that|is it)\b (?:really |actually )?{_AGENT}\b"
+    rf"|\b(?:human|person|bot|robot|ai) or (?:a |an )?(?:human|person|bot|robot|ai|machine)\b"
+    rf"|\ber (?:du|dette|det) (?:et |en )?(?:ekte |virkelig )?(?:menneske|person|robot|bot|ai|kunstig intelligens)\b"
+    rf"|\b(?:snakker|chatter|prater) jeg med (?:et |en )?(?:ekte |virkelig )?(?:menneske|person|robot|bot|ai)\b"
+    rf"|\bär du (?:en |ett )?(?:riktig |verklig )?(?:människa|person|robot|bot|ai)\b",
+    re.IGNORECASE,
+)
+
 BLOCKING_KINDS = frozenset({"guard_error"})
 
 
 def asks_for_person(text: str) -> bool:
     return bool(HUMAN_REQUEST.search(text))
+
+
+def asks_if_human(text: str) -> bool:
+    return bool(ASKS_IF_HUMAN.search(text))
 
 
 def decide(findings: Sequence[Finding], text: str, policy: PolicyConfig, *, handed_off: bool = False) -> Decision:
