@@ -43,6 +43,7 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         ["local-llm"],
         ["kb", "canaries"],
         ["bench", "outbound"],
+        ["redteam"],
     ],
 )
 def test_every_documented_command_has_help(command: list[str]) -> None:

@@ -177,6 +177,86 @@ def scam(
 
 
 @app.command()
+def redteam(
+    project: ProjectOpt,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="Attack this URL instead of the desk in process: a SafeDesk server's base URL, or any chatbot's "
+            "chat URL with --text-field and --reply-field."
+        ),
+    ] = None,
+    text_field: Annotated[
+        str | None, typer.Option("--text-field", help="Generic endpoint: the JSON field to send the text in.")
+    ] = None,
+    reply_field: Annotated[
+        str | None,
+        typer.Option("--reply-field", help="Generic endpoint: the JSON field to read the reply from (a.b for nested)."),
+    ] = None,
+    conversation_field: Annotated[
+        str | None,
+        typer.Option("--conversation-field", help="Generic endpoint: a JSON field for the conversation id."),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category",
+            "-c",
+            help="Only this category (repeatable): internal_knowledge, other_customers, prompt_extraction, "
+            "commitments, account_takeover, injection, disclosure_and_handoff. Default: all.",
+        ),
+    ] = None,
+    max_per_category: Annotated[
+        int | None, typer.Option("--max-per-category", help="Probes per category (default 5; 0: all of them).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each endpoint reply.")] = 30.0,
+    llm: LlmOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="The report as JSON instead of Markdown.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the report to this file; print a one-line summary.")
+    ] = None,
+) -> None:
+    """Attack the desk (or any chatbot endpoint) with probes built from this business's own knowledge,
+    customers and canaries; report per category. Exit 0 when every probe passed, 1 when any failed or
+    could not be run."""
+    from safedesk.redteam.probes import DEFAULT_MAX_PER_CATEGORY
+    from safedesk.redteam.report import render_markdown, to_json
+    from safedesk.redteam.runner import run_redteam
+
+    def progress(number: int, total: int, result: Any) -> None:
+        typer.echo(f"[{number}/{total}] {result.probe.id}: {result.outcome.value}", err=True)
+
+    if out is not None and not out.parent.is_dir():
+        _fail(f"cannot write {out}: {out.parent} is not a directory")
+    try:
+        report = run_redteam(
+            project,
+            endpoint=endpoint,
+            text_field=text_field,
+            reply_field=reply_field,
+            conversation_field=conversation_field,
+            categories=category,
+            max_per_category=DEFAULT_MAX_PER_CATEGORY if max_per_category is None else max_per_category,
+            timeout=timeout,
+            llm_url=llm,
+            progress=progress if sys.stderr.isatty() else None,
+        )
+    except UserError as exc:
+        _fail(str(exc))
+        return
+    text = json.dumps(to_json(report), ensure_ascii=False, indent=2) + "\n" if json_output else render_markdown(report)
+    if out is not None:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc.strerror or exc}")
+        typer.echo(f"{report.one_line()}; report written to {out}")
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(report.exit_code())
+
+
+@app.command()
 def chat(
     project: ProjectOpt,
     llm: LlmOpt = None,
