@@ -124,3 +124,43 @@ def test_language_bench_counts_attacks_kept_from_the_model() -> None:
         "kept_from_model": 1.0,
     }
     assert report["bitext (benign)"]["to_a_person"] == 0.0
+
+
+def test_model_tables_are_unpacked_once_checked_and_rebuilt_when_altered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from safedesk.guards import _langid_model
+    from safedesk.guards.language import PY3LANGID_MODEL_SHA256
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model = Path(MODEL_DIR) / MODEL_FILE
+    first = _langid_model.load_identifier(model, PY3LANGID_MODEL_SHA256)
+    folder = _langid_model.cache_dir(PY3LANGID_MODEL_SHA256)
+    assert (folder / "manifest.json").is_file() and (folder / "nextmove.npy").stat().st_size > 1_000_000
+    expected = first.classify(ZULU_ATTACK)
+    built = (folder / "manifest.json").stat().st_mtime_ns
+
+    again = _langid_model.load_identifier(model, PY3LANGID_MODEL_SHA256)  # from the cache, same answers
+    assert again.classify(ZULU_ATTACK) == expected
+    assert (folder / "manifest.json").stat().st_mtime_ns == built
+
+    table = folder / "pc.npy"
+    table.write_bytes(table.read_bytes()[:-4] + b"\0\0\0\0")  # tampered: fails its sha256, so it is rebuilt
+    rebuilt = _langid_model.load_identifier(model, PY3LANGID_MODEL_SHA256)
+    assert rebuilt.classify(ZULU_ATTACK) == expected
+    assert (folder / "manifest.json").stat().st_mtime_ns != built
+
+
+def test_an_unwritable_cache_still_gives_a_working_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from safedesk.guards import _langid_model
+    from safedesk.guards.language import PY3LANGID_MODEL_SHA256
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    identifier = _langid_model.load_identifier(Path(MODEL_DIR) / MODEL_FILE, PY3LANGID_MODEL_SHA256)
+    assert identifier.classify(ZULU_ATTACK)[0] == "zu"

@@ -4,7 +4,8 @@ The injection guard's rules and model, and the router, were built for a handful 
 written in Zulu or Scots Gaelic slips past them (the benchmark shows it), and a genuine customer writing
 in such a language cannot be answered well from the shop's pages anyway. So this guard identifies the
 language (py3langid: a naive-Bayes byte n-gram model over 97 languages that ships inside its PyPI
-package, loaded without pickle; its sha256 is checked at load) and reports `unreadable_language` when a
+package, loaded without pickle; its sha256 is checked at load, and its tables are unpacked once into
+memory-mapped files, see `_langid_model`) and reports `unreadable_language` when a
 message, or any long passage of it, is confidently in a language outside `readable`. The policy sends
 such a turn to a person; it is not an accusation of attack.
 
@@ -25,6 +26,7 @@ from typing import Any
 
 from safedesk.domain import Finding, Stage
 from safedesk.errors import ConfigError
+from safedesk.guards._langid_model import load_identifier
 from safedesk.guards.base import GuardContext, register
 from safedesk.integrity import file_sha256
 
@@ -83,7 +85,7 @@ _lock = threading.Lock()
 def _load_identifier(model_path: Path | None, expected_sha256: str | None) -> Any:
     """The langid model, loaded once per process and checked against its sha256."""
     global _identifier, _identifier_key
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
 
     path = Path(model_path) if model_path else Path(MODEL_DIR) / MODEL_FILE
     want = expected_sha256 or (PY3LANGID_MODEL_SHA256 if model_path is None else None)
@@ -92,9 +94,13 @@ def _load_identifier(model_path: Path | None, expected_sha256: str | None) -> An
         if _identifier is None or _identifier_key != key:
             if not path.is_file():
                 raise ConfigError(f"language model not found: {path}")
-            if want and file_sha256(path) != want:
+            actual = file_sha256(path)
+            if want and actual != want:
                 raise ConfigError(f"{path}: sha256 does not match the expected {want}")
-            _identifier = LanguageIdentifier.from_model_file(path.absolute(), norm_probs=True)
+            try:
+                _identifier = load_identifier(path.absolute(), actual)
+            except (OSError, ValueError, KeyError) as exc:
+                raise ConfigError(f"language model {path} could not be loaded: {exc}") from None
             _identifier_key = key
         return _identifier
 
