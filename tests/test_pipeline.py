@@ -18,9 +18,7 @@ from safedesk.domain import Finding, Lane, ResponderRequest, Stage
 from safedesk.guards.base import REGISTRY, GuardContext, register
 from safedesk.storage.models import Message, Task
 
-CHECK_CONTRACT = (
-    shared_data_dir().parent / "tools" / "check-contract" if has_shared_data() else Path("/nonexistent")
-)
+CHECK_CONTRACT = shared_data_dir().parent / "tools" / "check-contract" if has_shared_data() else Path("/nonexistent")
 
 
 def test_first_reply_discloses_ai_and_later_replies_do_not(desk: Desk) -> None:

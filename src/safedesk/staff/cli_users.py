@@ -21,6 +21,7 @@ users_app = typer.Typer(help="Staff accounts: add, list, disable, reset password
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The business directory (has safedesk.yaml).")]
 NameArg = Annotated[str, typer.Argument(help="The user name (lower-case letters, digits, '.', '_', '-').")]
 
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)

@@ -222,4 +222,3 @@ class RateLimiter(Limiter):
         if len(self._buckets) > self._max_keys:  # still full: under attack from many keys; forget the oldest
             for key in sorted(self._buckets, key=lambda k: self._buckets[k][1])[: len(self._buckets) // 2]:
                 del self._buckets[key]
-
