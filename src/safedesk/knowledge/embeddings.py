@@ -277,6 +277,10 @@ def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any
             return ort.InferenceSession(str(prepared), sess_options=options, providers=["CPUExecutionProvider"])
 
 
+def _quiet_quantiser(record: logging.LogRecord) -> bool:
+    return "pre-processing before quantization" not in record.getMessage()
+
+
 def _prepare_graph(ort: Any, model_path: Path, target: Path) -> None:
     """Optimise the packaged graph (float), then quantise it dynamically into `target` (atomically)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -290,7 +294,12 @@ def _prepare_graph(ort: Any, model_path: Path, target: Path) -> None:
         options.log_severity_level = 3
         ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
         quantised = Path(tmp) / "quantised.onnx"
-        quantize_dynamic(str(optimised), str(quantised), weight_type=QuantType.QInt8, per_channel=True)
+        root = logging.getLogger()
+        root.addFilter(_quiet_quantiser)  # its generic advice to pre-process is noise for a user
+        try:
+            quantize_dynamic(str(optimised), str(quantised), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            root.removeFilter(_quiet_quantiser)
         os.replace(quantised, target)
 
 
