@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge": frozenset({OWNER}),
     "users": frozenset({OWNER}),
     "dashboard": frozenset({OWNER}),
+    "redteam": frozenset({OWNER}),  # attacks the desk: runs probes, reads what leaked
 }
 
 

@@ -49,6 +49,9 @@ def mount(app: FastAPI, desk: Any) -> None:
     if getattr(app.state, "desk", None) is None:
         app.state.desk = desk
     app.include_router(staff_router)
+    from safedesk.staff.tools_routes import tools_router  # scam check, redactor, red team
+
+    app.include_router(tools_router)
 
 
 def _actor(staff: StaffContext) -> inbox.Actor:
