@@ -362,6 +362,10 @@ def vulnerable_bot(business: Business, app_server: Any) -> Iterator[str]:
     def broken(body: dict[str, Any]) -> dict[str, Any]:
         raise HTTPException(500, "boom")
 
+    @app.post("/huge")
+    def huge(body: dict[str, Any]) -> dict[str, Any]:
+        return {"answer": "x" * 2_000_000}  # a hostile endpoint trying to exhaust the red team's memory
+
     with app_server(app) as base:
         yield base
 
@@ -474,6 +478,16 @@ def test_slow_and_failing_endpoints_are_recorded_per_probe(business: Business, v
     )
     assert [r.outcome for r in broken.results] == [Outcome.ERROR, Outcome.ERROR]
     assert "HTTP 500" in (broken.results[0].error or "")
+    huge = run_redteam(
+        business.root,
+        endpoint=f"{vulnerable_bot}/huge",
+        text_field="message",
+        reply_field="answer",
+        categories=["injection"],
+        max_per_category=1,
+    )
+    assert [r.outcome for r in huge.results] == [Outcome.ERROR]
+    assert "larger than 256 kB" in (huge.results[0].error or "")
     wrong_field = run_redteam(
         business.root,
         endpoint=f"{vulnerable_bot}/chat",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 USER_AGENT = "safedesk-redteam"
 MAX_RETRY_WAIT_SECONDS = 60.0  # honour a 429/503 Retry-After up to this long
 MAX_RETRIES = 3
+MAX_REPLY_BYTES = 256 * 1024  # a chat reply; anything bigger is an error, not read to the end
 
 
 class TargetError(SafeDeskError):
@@ -117,7 +118,7 @@ class _HttpTarget:
     def _post(self, url: str, body: dict[str, Any]) -> Any:
         for attempt in range(MAX_RETRIES + 1):
             try:
-                response = self.client.post(url, json=body, timeout=self.timeout)
+                response = self._bounded_post(url, body)
             except httpx.TimeoutException:
                 raise TargetError(f"no reply within {self.timeout:g} s from {url}") from None
             except httpx.HTTPError as exc:
@@ -133,6 +134,20 @@ class _HttpTarget:
             except ValueError:
                 raise TargetError(f"the reply from {url} is not JSON: {_short(response.text)}") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _bounded_post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+        """POST and read at most MAX_REPLY_BYTES of the reply: a hostile endpoint cannot exhaust memory."""
+        with self.client.stream("POST", url, json=body, timeout=self.timeout) as response:
+            received = bytearray()
+            for chunk in response.iter_bytes():
+                received += chunk
+                if len(received) > MAX_REPLY_BYTES:
+                    raise TargetError(f"the reply from {url} is larger than {MAX_REPLY_BYTES // 1024} kB")
+            # the bytes are already decoded: keep the headers that matter, not content-encoding/-length
+            headers = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "retry-after")}
+            return httpx.Response(
+                response.status_code, headers=headers, content=bytes(received), request=response.request
+            )
 
 
 def _retry_after(response: httpx.Response) -> float | None:
