@@ -92,6 +92,9 @@ def test_model_file_is_checked_and_options_are_validated(tmp_path: Path) -> None
         LanguageIdentifierGuard(model_path=fake, expected_sha256="0" * 64)
     with pytest.raises(ConfigError, match="unknown language codes xx"):
         LanguageIdentifierGuard(readable=("en", "xx"))
+    for empty in ((), "en"):  # nothing readable would send every message to a person; a bare string is a typo
+        with pytest.raises(ConfigError, match="non-empty list"):
+            LanguageIdentifierGuard(readable=empty)
     with pytest.raises(ConfigError, match="not found"):
         LanguageIdentifierGuard(model_path=tmp_path / "missing.npz.xz")
 

@@ -141,6 +141,8 @@ class LanguageIdentifierGuard:
         expected_sha256: str | None = None,
     ) -> None:
         self._identifier = _load_identifier(model_path, expected_sha256)
+        if isinstance(readable, str) or not readable:
+            raise ConfigError("language guard: `readable` must be a non-empty list of language codes, e.g. [en, no]")
         known = set(self._identifier.nb_classes)
         unknown = sorted(set(readable) - known)
         if unknown:
