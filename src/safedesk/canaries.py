@@ -18,9 +18,10 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from safedesk.files import atomic_write
 
 CANARY_FILE = "canaries.json"
 PREFIX = "SDC-"
@@ -116,19 +117,8 @@ def _read(path: Path) -> dict[str, str]:
 
 
 def _write(path: Path, data: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".canaries-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(dict(sorted(data.items())), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    os.chmod(path, 0o600)
+    text = json.dumps(dict(sorted(data.items())), indent=2) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")), mode=0o600)
 
 
 @contextlib.contextmanager

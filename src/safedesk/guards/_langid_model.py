@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import mmap
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from safedesk.files import atomic_write
+from safedesk.files import cache_dir as safedesk_cache_dir
 from safedesk.integrity import file_sha256
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,7 @@ _MANIFEST = "manifest.json"
 
 
 def cache_dir(model_sha256: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "safedesk" / "langid" / model_sha256[:32]
+    return safedesk_cache_dir("langid") / model_sha256[:32]
 
 
 def load_identifier(model_path: Path, model_sha256: str) -> Any:
@@ -93,19 +92,7 @@ def _write_cache(folder: Path, arrays: tuple[Any, ...]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, value in (("ptc.npy", ptc), ("pc.npy", pc), ("nextmove.npy", nextmove), ("row.npy", row),
                         ("out.npy", out)):  # fmt: skip
-        _atomic(folder / name, lambda handle, v=value: np.save(handle, v, allow_pickle=False))
-    _atomic(folder / "classes.json", lambda handle: handle.write(json.dumps(classes).encode()))
+        atomic_write(folder / name, lambda handle, v=value: np.save(handle, v, allow_pickle=False))
+    atomic_write(folder / "classes.json", lambda handle: handle.write(json.dumps(classes).encode()))
     manifest = {name: file_sha256(folder / name) for name in _FILES}
-    _atomic(folder / _MANIFEST, lambda handle: handle.write(json.dumps(manifest, indent=1).encode()))
-
-
-def _atomic(path: Path, write: Any) -> None:
-    """Write via a temporary file and rename, so a concurrent reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(folder / _MANIFEST, lambda handle: handle.write(json.dumps(manifest, indent=1).encode()))

@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from safedesk.errors import ConfigError
+from safedesk.files import atomic_write, cache_dir
 from safedesk.integrity import file_sha256
 
 log = logging.getLogger(__name__)
@@ -220,22 +221,15 @@ def _read_cache(path: Path) -> dict[str, np.ndarray]:
 
 def _write_cache(path: Path, keys: list[str], vectors: np.ndarray) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".embeddings-", suffix=".npz", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=np.array(keys, dtype="<U64"), vectors=vectors.astype(np.float32))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(
+            path, lambda fh: np.savez(fh, keys=np.array(keys, dtype="<U64"), vectors=vectors.astype(np.float32))
+        )
     except OSError as exc:  # a read-only data dir must not stop the desk
         log.warning("could not write embedding cache %s: %s", path, exc)
 
 
 def _optimized_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "safedesk" / "onnx"
+    return cache_dir("onnx")
 
 
 # What the cached session graph is: optimised, then weights int8 per channel with int8 matrix products
@@ -267,7 +261,7 @@ def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any
     try:
         if not (cache.is_file() and digest_file.read_text().strip() == file_sha256(cache)):
             _prepare_graph(ort, model_path, cache)
-            digest_file.write_text(file_sha256(cache))
+            atomic_write(digest_file, lambda fh: fh.write(file_sha256(cache).encode()))
         return ort.InferenceSession(str(cache), sess_options=options, providers=["CPUExecutionProvider"])
     except OSError as exc:  # a read-only home: prepare the graph in a temporary directory every time
         log.warning("could not cache the prepared embedding model in %s: %s", cache.parent, exc)

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +13,7 @@ from typing import Any
 
 from safedesk.domain import Access
 from safedesk.errors import ConfigError, UserError
+from safedesk.files import atomic_write
 from safedesk.knowledge.ingest import SUPPORTED_SUFFIXES, parse_access, split_front_matter
 
 # A file name staff may create or edit: a plain Markdown file directly in knowledge/.
@@ -146,15 +145,5 @@ def write_file(knowledge_dir: Path, name: str, checked: Checked) -> tuple[Path, 
     knowledge_dir.mkdir(parents=True, exist_ok=True)
     path = safe_path(knowledge_dir, name)
     data = checked.text.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=knowledge_dir, prefix=".upload-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: handle.write(data), mode=0o644, fsync=True)
     return path, hashlib.sha256(data).hexdigest()
