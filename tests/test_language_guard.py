@@ -167,3 +167,20 @@ def test_an_unwritable_cache_still_gives_a_working_guard(tmp_path: Path, monkeyp
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     identifier = _langid_model.load_identifier(Path(MODEL_DIR) / MODEL_FILE, PY3LANGID_MODEL_SHA256)
     assert identifier.classify(ZULU_ATTACK)[0] == "zu"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("models/lang.npz.xz", "/shop/models/lang.npz.xz"),
+        ("/opt/models/lang.npz.xz", "/opt/models/lang.npz.xz"),
+    ],
+)
+def test_model_options_are_read_from_the_business_directory(value: str | None, expected: str | None) -> None:
+    from safedesk.guards.base import option_path
+
+    found = option_path(value, Path("/shop"))
+    assert (str(found) if found else None) == expected
+    assert option_path("~/lang.npz.xz", None) == Path.home() / "lang.npz.xz"

@@ -75,5 +75,16 @@ def build_guard(type_name: str, name: str, options: Mapping[str, Any], project_d
         raise ConfigError(f"guard {name!r} ({type_name}): bad options: {exc}") from None
 
 
+def option_path(value: str | Path | None, project_dir: Path | None) -> Path | None:
+    """A file named in a guard's options: `~` expanded, a relative path taken from the business
+    directory (when there is one). None when the option is not set."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute() and project_dir is not None:
+        path = Path(project_dir) / path
+    return path
+
+
 def findings_of(findings: Sequence[Finding], kind: str) -> list[Finding]:
     return [f for f in findings if f.kind == kind]

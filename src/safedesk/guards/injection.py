@@ -35,7 +35,7 @@ from safedesk.domain import Finding, Stage
 from safedesk.errors import ConfigError, GuardFailure
 from safedesk.guards._hashing import HashingVectorizer
 from safedesk.guards._normalize import Normalized, normalize, nospace
-from safedesk.guards.base import GuardContext, register
+from safedesk.guards.base import GuardContext, option_path, register
 from safedesk.integrity import file_sha256
 
 __all__ = [
@@ -1701,13 +1701,8 @@ class InjectionGuard:
     ) -> None:
         self.name = name
         self.project_dir = project_dir
-        model_path: Path | None = None
-        if model:
-            model_path = Path(model)
-            if not model_path.is_absolute() and project_dir is not None:
-                model_path = Path(project_dir) / model_path
         try:
-            self.model = load_model(model_path)
+            self.model = load_model(option_path(model, project_dir))
         except GuardFailure as exc:
             raise ConfigError(str(exc)) from None
         if threshold is None:

@@ -27,7 +27,7 @@ from typing import Any
 from safedesk.domain import Finding, Stage
 from safedesk.errors import ConfigError
 from safedesk.guards._langid_model import load_identifier
-from safedesk.guards.base import GuardContext, register
+from safedesk.guards.base import GuardContext, option_path, register
 from safedesk.integrity import file_sha256
 
 # Languages the inbound guards were built and measured for (rules, synthetic training data, router
@@ -192,10 +192,7 @@ class LanguageGuard:
         model_sha256: str | None = None,
     ) -> None:
         self.name = name
-        path = Path(model_path) if model_path else None
-        if path is not None and not path.is_absolute() and project_dir is not None:
-            path = project_dir / path
-        self._identifier = LanguageIdentifierGuard(readable, path, model_sha256)
+        self._identifier = LanguageIdentifierGuard(readable, option_path(model_path, project_dir), model_sha256)
 
     def check(self, text: str, ctx: GuardContext) -> list[Finding]:
         verdict = self._identifier.judge(text)

@@ -33,7 +33,7 @@ from safedesk.config import DEFAULT_LANES, PolicyConfig
 from safedesk.domain import Finding, Lane, Stage, Topic
 from safedesk.errors import ConfigError
 from safedesk.guards._hashing import HashingVectorizer
-from safedesk.guards.base import GuardContext, register
+from safedesk.guards.base import GuardContext, option_path, register
 from safedesk.integrity import file_sha256
 
 if TYPE_CHECKING:
@@ -520,7 +520,7 @@ class RouterGuard:
     ) -> None:
         self.name = name
         self.project_dir = Path(project_dir) if project_dir else None
-        self.model = load_model(self._resolve(model_path) or ROUTER_MODEL, model_sha256)
+        self.model = load_model(option_path(model_path, self.project_dir) or ROUTER_MODEL, model_sha256)
         unknown = set(self.model.labels) - {t.value for t in Topic}
         if unknown:
             raise ConfigError(f"router model {name!r} has labels that are not topics: {sorted(unknown)}")
@@ -536,7 +536,7 @@ class RouterGuard:
 
         self.emotion_model: LinearTextModel | None = None
         self.emotion_threshold = 1.01  # > 1: the model alone never fires
-        emo_path = self._resolve(emotion_model_path) if emotion_model_path else None
+        emo_path = option_path(emotion_model_path, self.project_dir)
         if emotion_model_path == "":
             emo_path = None
         elif emo_path is None and EMOTION_MODEL.is_file():
@@ -544,14 +544,6 @@ class RouterGuard:
         if emo_path is not None:
             self.emotion_model = load_model(emo_path, emotion_model_sha256)
             self.emotion_threshold = float(self.emotion_model.meta.get("decision", {}).get("threshold", 1.01))
-
-    def _resolve(self, path: str | None) -> Path | None:
-        if not path:
-            return None
-        candidate = Path(path).expanduser()
-        if not candidate.is_absolute() and self.project_dir is not None:
-            candidate = self.project_dir / candidate
-        return candidate
 
     # -- classification ------------------------------------------------------------------------
 
