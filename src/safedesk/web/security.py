@@ -10,6 +10,7 @@ import json
 import math
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -167,12 +168,12 @@ class RateLimits:
     polls_per_ip: Rate = Rate(burst=120, per_minute=240)
 
 
-class Limiter:
+class Limiter(ABC):
     """Token buckets keyed by (name, key): `hit` takes one token and returns None, or the seconds until a
-    token is available. Subclasses say where the buckets live."""
+    token is available. Subclasses say where the buckets live (this process, or Redis)."""
 
-    def hit(self, name: str, key: str, rate: Rate) -> float | None:
-        raise NotImplementedError
+    @abstractmethod
+    def hit(self, name: str, key: str, rate: Rate) -> float | None: ...
 
     def check(self, name: str, key: str, rate: Rate) -> None:
         """Take a token or raise 429 with Retry-After (whole seconds, at least 1)."""
