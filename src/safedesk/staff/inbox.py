@@ -288,12 +288,15 @@ def _decrypt(vault: Any, token: str) -> str:
 # ---- actions ----------------------------------------------------------------------------------
 
 
-def _clean_text(text: str, what: str, limit: int) -> str:
+def clean_staff_text(text: str, what: str, limit: int) -> str:
+    """Text as staff typed or pasted it (NULs dropped, newlines normalised), or a 400 saying why not."""
     text = (text or "").replace("\x00", "").replace("\r\n", "\n").strip()
     if not text:
         raise InboxError(f"The {what} is empty.", 400)
     if len(text) > limit:
-        raise InboxError(f"The {what} is too long ({len(text)} characters; at most {limit}).", 400)
+        raise InboxError(
+            f"The {what} is too long ({len(text):,} characters; at most {limit:,}). Shorten it and try again.", 400
+        )
     return text
 
 
@@ -332,7 +335,7 @@ def reply(session: Session, conversation_id: str, text: str, actor: Actor) -> Me
     """A person replies: a delivered staff message with the author's display name. The conversation
     stays with staff (the assistant does not answer over a person)."""
     conversation = _conversation(session, conversation_id)
-    text = _clean_text(text, "reply", MAX_STAFF_TEXT)
+    text = clean_staff_text(text, "reply", MAX_STAFF_TEXT)
     message = repo.add_message(
         session, conversation_id, Role.STAFF, text, status="delivered", author=actor.display_name
     )
@@ -379,7 +382,7 @@ def edit_and_send(session: Session, task_id: int, text: str, actor: Actor) -> Me
     """Send an edited version of a held draft, as the person who edited it."""
     task = _open_task(session, task_id, "held_draft")
     draft = _held_message(session, task)
-    text = _clean_text(text, "reply", MAX_STAFF_TEXT)
+    text = clean_staff_text(text, "reply", MAX_STAFF_TEXT)
     sent = repo.add_message(
         session,
         task.conversation_id,
@@ -409,7 +412,7 @@ def reject(session: Session, task_id: int, note: str, actor: Actor) -> None:
     will follow up)."""
     task = _open_task(session, task_id, "held_draft")
     draft = _held_message(session, task)
-    note = _clean_text(note, "note", MAX_NOTE)
+    note = clean_staff_text(note, "note", MAX_NOTE)
     draft.status = DRAFT_REJECTED
     _finish(task, actor, "rejected", note=note)
     repo.touch(_conversation(session, task.conversation_id), status="human")

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from safedesk import audit
 from safedesk.errors import UserError
 from safedesk.staff.auth import StaffContext, StaffRoute, get_desk, require, require_action
+from safedesk.staff.inbox import clean_staff_text
 from safedesk.staff.templating import render
 from safedesk.storage.models import AuditEvent
 from safedesk.vault import VaultError
@@ -71,18 +72,6 @@ def _now() -> float:
     return time.time()
 
 
-def _clean(text: str, what: str, limit: int) -> str:
-    """The text as staff pasted it (NULs dropped, newlines normalised), or a UserError saying why not."""
-    text = (text or "").replace("\x00", "").replace("\r\n", "\n").strip()
-    if not text:
-        raise UserError(f"The {what} is empty: paste some text first.")
-    if len(text) > limit:
-        raise UserError(
-            f"The {what} is too long ({len(text):,} characters; at most {limit:,}). Shorten it and try again."
-        )
-    return text
-
-
 # ---- scam second opinion ----------------------------------------------------------------------
 
 
@@ -120,7 +109,7 @@ def scam_check(
 
     desk = get_desk(request)
     try:
-        cleaned = _clean(text, "message", MAX_SCAM_CHARS)
+        cleaned = clean_staff_text(text, "message", MAX_SCAM_CHARS)
     except UserError as exc:
         return _scam_page(request, status=400, error=str(exc), text=text[:MAX_SCAM_CHARS])
     result = assess(cleaned, own_domains=own_domains(desk.config))
@@ -226,7 +215,7 @@ def redact(
 
     desk = get_desk(request)
     try:
-        cleaned = _clean(text, "text", MAX_REDACT_CHARS)
+        cleaned = clean_staff_text(text, "text", MAX_REDACT_CHARS)
     except UserError as exc:
         return _redact_page(request, status=400, error=str(exc), text=text[:MAX_REDACT_CHARS])
     result = redact_for_outside_ai(cleaned, _pii_guard(desk))
@@ -254,7 +243,7 @@ def restore(
     except RedactTokenError as exc:  # nothing is restored; the (broken) key is not handed back either
         return _redact_page(request, status=400, restore_error=str(exc), answer=answer[:MAX_REDACT_CHARS])
     try:
-        cleaned = _clean(answer, "answer", MAX_REDACT_CHARS)
+        cleaned = clean_staff_text(answer, "answer", MAX_REDACT_CHARS)
     except UserError as exc:
         return _redact_page(request, status=400, restore_error=str(exc), token=token, answer=answer[:MAX_REDACT_CHARS])
     restored = restore_text(cleaned, mapping)
