@@ -172,6 +172,9 @@ GET_PAGES = [
     "/staff/knowledge/edit",
     "/staff/users",
     "/staff/account",
+    "/staff/tools/scam",
+    "/staff/tools/redact",
+    "/staff/redteam",
 ]
 POST_ACTIONS = [
     "/staff/conversations/c-person/reveal",
