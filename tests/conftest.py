@@ -47,6 +47,21 @@ def _warm_knowledge_cache(root: Path) -> None:
         pass
 
 
+@pytest.fixture
+def fast_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for the staff tests' speed, except in a test that asks for `real_argon2`."""
+    if "real_argon2" in request.fixturenames:
+        return
+    from argon2 import PasswordHasher
+
+    from safedesk.staff import accounts
+
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", fast)
+    dummy = fast.hash("dummy")
+    monkeypatch.setattr(accounts, "_dummy_hash", lambda: dummy)
+
+
 def copy_project(source: Path, target: Path) -> Path:
     """Copy a business directory (knowledge, config, keys, caches) without its database."""
     shutil.copytree(source, target, ignore=_DATABASE_FILES)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import create_engine, inspect, select
 from typer.testing import CliRunner
 
@@ -19,19 +18,10 @@ from safedesk.staff.cli_users import users_app
 from safedesk.staff.harness import LightDesk
 from safedesk.storage.staff_models import LoginAttempt, StaffSession, StaffUser
 
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # cheap argon2: see conftest.py
+
 GOOD = "kayak-fjord-lantern-42"
 OTHER_GOOD = "correct horse battery staple 9"
-
-
-@pytest.fixture(autouse=True)
-def fast_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for speed, except in the test of the real ones."""
-    if "real_argon2" in request.fixturenames:
-        return
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", fast)
-    dummy = fast.hash("dummy")
-    monkeypatch.setattr(accounts, "_dummy_hash", lambda: dummy)
 
 
 @pytest.fixture

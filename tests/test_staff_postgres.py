@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
@@ -20,17 +19,9 @@ from safedesk.staff.harness import LightDesk, staff_app
 from safedesk.storage.models import Message
 from safedesk.storage.staff_models import ReviewItem
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("fast_argon2")]
 
 ADMIN_URL = os.environ.get("SAFEDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", fast)
-    dummy = fast.hash("dummy")
-    monkeypatch.setattr(accounts, "_dummy_hash", lambda: dummy)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -21,6 +20,8 @@ from safedesk.redteam.probes import Category
 from safedesk.staff import accounts, tools_routes
 from safedesk.staff.harness import LightDesk, staff_app
 from safedesk.storage.models import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # cheap argon2: see conftest.py
 
 OWNER_PW = "kayak-fjord-lantern-42"
 AGENT_PW = "correct horse battery staple 9"
@@ -33,14 +34,6 @@ FRAUD = (
 )
 PERSONAL = "Hello, my name is Ingrid Solberg. Please email me at ingrid.solberg@example.com or call +47 912 34 567."
 ORIGINALS = ("Ingrid", "Solberg", "ingrid.solberg@example.com", "912 34 567")
-
-
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", fast)
-    dummy = fast.hash("dummy")
-    monkeypatch.setattr(accounts, "_dummy_hash", lambda: dummy)
 
 
 def add_users(desk: Any) -> str:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -24,17 +23,11 @@ from safedesk.storage import repository as repo
 from safedesk.storage.models import AuditEvent, Conversation, Message, Task
 from safedesk.storage.staff_models import ReviewItem, StaffSession
 
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # cheap argon2: see conftest.py
+
 OWNER_PW = "kayak-fjord-lantern-42"
 AGENT_PW = "correct horse battery staple 9"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", fast)
-    dummy = fast.hash("dummy")
-    monkeypatch.setattr(accounts, "_dummy_hash", lambda: dummy)
 
 
 @pytest.fixture
