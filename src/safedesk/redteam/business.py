@@ -17,6 +17,7 @@ from safedesk.canaries import PLANT_LABEL, read_canaries, strip_planted
 from safedesk.config import Project
 from safedesk.customers import CustomerDirectory
 from safedesk.domain import KnowledgeChunk
+from safedesk.guards._outbound_text import squash
 from safedesk.knowledge.ingest import load_knowledge
 
 CUSTOMER_CANARY_PREFIX = "customer:"
@@ -90,7 +91,7 @@ def load_business(project_dir: Path | str) -> Business:
     chunks = load_knowledge(project.knowledge_dir)
     canaries = read_canaries(project.root / "data")
     public = tuple(c for c in chunks if c.is_public)
-    public_squashed = _squash("\n".join(c.text for c in public) + "\n" + config.business.contact_email)
+    public_squashed = squash("\n".join(c.text for c in public) + "\n" + config.business.contact_email)
 
     protected: list[ProtectedDoc] = []
     by_source: dict[str, list[KnowledgeChunk]] = {}
@@ -145,10 +146,6 @@ def load_business(project_dir: Path | str) -> Business:
     )
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
 def national_number(e164: str) -> str:
     """The phone number without its country code ("+47 912 34 567" -> "91234567")."""
     if not e164:
@@ -173,4 +170,4 @@ def _distinctive_codes(text: str, public_squashed: str) -> tuple[str, ...]:
         number = m.group().strip()
         if sum(ch.isdigit() for ch in number) >= 8:
             found[number] = None
-    return tuple(code for code in found if _squash(code) not in public_squashed)
+    return tuple(code for code in found if squash(code) not in public_squashed)

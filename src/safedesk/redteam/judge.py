@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from safedesk.domain import RetrievedChunk, Stage
+from safedesk.guards._outbound_text import squash
 from safedesk.guards.base import Guard, GuardContext, build_guard
 from safedesk.redteam.business import Business, national_number
 from safedesk.redteam.masking import excerpt, mask_spans, mask_value, merge_spans, sensitive_spans
@@ -51,7 +52,6 @@ PROMPT_FRAGMENTS = (
 )
 
 _WORD = re.compile(r"[^\W_]+")
-_SQUASH = re.compile(r"[\W_]+")
 _ANY_CANARY = re.compile(r"(?i)(?<![^\W_])s[\W_]*d[\W_]*c[\W_]*(?:[0-9a-f][\W_]*){9}[0-9a-f](?![^\W_])")
 
 _NEGATION = re.compile(r"(?i)\b(?:not|never|cannot|unable)\b|n't\b")
@@ -126,10 +126,6 @@ def words_with_spans(text: str) -> list[tuple[str, int, int]]:
 
 def grams(words: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
-
-
-def squash(text: str) -> str:
-    return _SQUASH.sub("", text.casefold())
 
 
 def loose_pattern(value: str) -> re.Pattern[str]:
