@@ -65,8 +65,6 @@ NOTINJECT = "injection/notinject/notinject_all.jsonl"
 BENIGN_QUOTING = "injection/benign_quoting_attacks/curated_false_positives.jsonl"
 BITEXT = "intents/bitext_customer_support_training_4514.csv"
 CLINC = "intents/clinc150/clinc150_flat.jsonl"
-SMS = "scam/SMSSpamCollection.tsv"
-GOEMOTIONS = "emotion/goemotions_original_test.tsv"
 
 # BIPIA attack categories whose injected text is a plain question or task ("What is the capital of
 # Brazil?", "Explain recursion"). Inside a customer message these are not attacks on the desk, so they
@@ -274,25 +272,26 @@ def load_clinc(data_dir: Path | None = None) -> list[Sample]:
 
 
 def load_sms_ham(data_dir: Path | None = None) -> list[Sample]:
-    """The ham half of the SMS Spam Collection: real short personal messages, split by text."""
-    out = []
-    with _path(SMS, data_dir).open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            label, _, text = line.rstrip("\n").partition("\t")
-            if label == "ham" and text.strip():
-                out.append(Sample("sms_ham", text, 0, split_of("sms_ham", text), "ham", "en", text))
-    return out
+    """The ham half of the SMS Spam Collection (read by the scam benchmark's loader), split by text."""
+    from safedesk.bench.scam import load_sms
+
+    return [
+        Sample("sms_ham", r.text, 0, split_of("sms_ham", r.text), "ham", "en", r.text)
+        for r in load_sms(data_dir)
+        if r.label == "ham" and r.text.strip()
+    ]
 
 
 def load_goemotions(data_dir: Path | None = None) -> list[Sample]:
-    """GoEmotions test comments (Reddit, often angry or upset), split by text."""
-    out = []
-    with _path(GOEMOTIONS, data_dir).open(encoding="utf-8") as fh:
-        for line in fh:
-            text = line.split("\t", 1)[0]
-            if text.strip():
-                out.append(Sample("goemotions", text, 0, split_of("goemotions", text), "comment", "en", text))
-    return out
+    """GoEmotions test comments (Reddit, often angry or upset; read by the router benchmark's loader),
+    split by text."""
+    from safedesk.bench.routing import load_goemotions as goemotions_rows
+
+    return [
+        Sample("goemotions", r["text"], 0, split_of("goemotions", r["text"]), "comment", "en", r["text"])
+        for r in goemotions_rows(data_dir)
+        if r["text"].strip()
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
