@@ -271,15 +271,18 @@ def language(s: Sample) -> str:
     return s.lang or "en"
 
 
-def weighted_rows(samples: Sequence[Sample]) -> list[tuple[str, int, float]]:
+def weighted_rows(
+    samples: Sequence[Sample], extra_weight: dict[str, float] | None = None
+) -> list[tuple[str, int, float]]:
     """Training rows and weights. Each (source, label, language) group weighs about sqrt(its row count),
-    so no source dominates; then, per language, benign rows are scaled so that every language has the
-    same attack : benign weight ratio. Otherwise "not English" becomes a sign of attack, because most
-    non-English training rows are attacks."""
+    so no source dominates (times `extra_weight[source]`, when given); then, per language, benign rows
+    are scaled so that every language has the same attack : benign weight ratio. Otherwise "not English"
+    becomes a sign of attack, because most non-English training rows are attacks."""
+    extra = extra_weight or {}
     raw = [(s, t, lab) for s in samples for t, lab in training_rows(s)]
     counts = Counter((s.source, lab, language(s)) for s, _, lab in raw)
-    weights = [float(np.sqrt(counts[s.source, lab, language(s)]) / counts[s.source, lab, language(s)]) for s, _, lab
-               in raw]  # fmt: skip
+    weights = [extra.get(s.source, 1.0) * float(np.sqrt(counts[s.source, lab, language(s)])
+               / counts[s.source, lab, language(s)]) for s, _, lab in raw]  # fmt: skip
     pos: Counter[str] = Counter()
     neg: Counter[str] = Counter()
     for (s, _, lab), w in zip(raw, weights, strict=True):

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import time
 from pathlib import Path
 
@@ -309,21 +308,18 @@ def test_windows_cover_every_sentence() -> None:
     assert windows("short") == [(0, 5)]
 
 
-# --- speed ----------------------------------------------------------------------------------------
+# --- speed (a benchmark, not a timed test: `pytest --benchmark-enable tests/test_injection_guard.py`) ----
 
 
-def test_typical_messages_are_fast(guard: InjectionGuard) -> None:
+def test_typical_message_benchmark(guard: InjectionGuard, benchmark) -> None:
     rng = random.Random(1)
     words = "where is my order please help refund the parcel arrived broken thanks invoice account".split()
-    messages = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 30))) for _ in range(200)]
-    for m in messages[:20]:
-        guard.analyze(m)
-    times = []
-    for m in messages:
-        start = time.perf_counter()
-        guard.analyze(m)
-        times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.005  # generous: shared CI machines; typical is well under 1 ms
+    messages = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 30))) for _ in range(50)]
+
+    def run() -> int:
+        return sum(guard.analyze(m).flagged for m in messages)
+
+    assert benchmark(run) == 0
 
 
 # --- the benchmark's data plumbing ----------------------------------------------------------------
