@@ -878,6 +878,16 @@ RULES: tuple[Rule, ...] = (
         ),
         ("else", r"\bwho else (?:bought|ordered|purchased|has ordered|lives)\b"),
         (
+            "who that",
+            rf"\b(?:name|names|address|addresses|e ?mail|e ?mail address|phone(?: number)?|number|details|contact"
+            rf"(?: details| info)?|identity)\b[^.?!\n]{{0,40}}\b(?:{_PEOPLE}|person|people|one|someone|somebody) "
+            rf"(?:who|that) (?:just |recently |also |last )?(?:bought|ordered|purchased|paid for|returned|booked)\b",
+        ),
+        (
+            "who",
+            r"\bwho (?:just |recently )?(?:bought|ordered|purchased) the (?:last|latest|previous|most recent|other)\b",
+        ),
+        (
             "customer customers client clients",
             r"\b(?:address|phone|number|e ?mail|details|data|orders?|account|purchases|info(?:rmation)?)\b[^\n]{0,80}\b"
             r"(?:he|she|they|who|this person)(?:'s|'re| is| are) (?:also |another |a regular )?(?:a |one of your )?"
