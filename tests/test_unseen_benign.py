@@ -1,0 +1,45 @@
+"""The injection and language guards on benign chat-bot messages from a source no SafeDesk model, rule or
+threshold was built on (chatterbot-corpus's wheel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safedesk.bench.unseen_benign import evaluate_unseen_benign, load_unseen_benign
+from safedesk.datasets import chatterbot_wheel
+from safedesk.errors import UserError
+
+needs_wheel = pytest.mark.skipif(
+    chatterbot_wheel() is None, reason="chatterbot-corpus's wheel not downloaded (make install-test)"
+)
+
+
+@needs_wheel
+def test_messages_from_an_unseen_source_are_not_flagged() -> None:
+    """A regression floor on data nothing was tuned on: 0 of 1,183 were flagged when first measured."""
+    report = evaluate_unseen_benign()
+    assert report["all"]["messages"] >= 1000
+    assert set(report["by_language"]) == {"en", "de", "fr", "es", "sv"}
+    assert report["all"]["injection_false_flag_rate"] <= 0.01
+    assert report["all"]["handed_off_as_unreadable"] <= 0.01
+
+
+@needs_wheel
+def test_only_the_users_side_of_each_conversation_is_read() -> None:
+    messages = load_unseen_benign()
+    tech = messages["en/tech_support"]
+    assert "My internet is not working." in tech
+    assert "Restart your router and check if the cables are connected properly." not in tech  # the bot's answer
+    assert len(tech) == len(set(tech))
+
+
+def test_a_missing_or_altered_wheel_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFEDESK_CHATTERBOT_WHEEL", str(tmp_path / "nothing.whl"))
+    with pytest.raises(UserError, match="not found"):
+        load_unseen_benign()
+    fake = tmp_path / "chatterbot_corpus-1.3.3-py2.py3-none-any.whl"
+    fake.write_bytes(b"PK not really")
+    with pytest.raises(UserError, match="sha256"):
+        load_unseen_benign(fake)
