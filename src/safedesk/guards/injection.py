@@ -878,14 +878,12 @@ RULES: tuple[Rule, ...] = (
         ),
         ("else", r"\bwho else (?:bought|ordered|purchased|has ordered|lives)\b"),
         (
+            # "give me / what is the <data> of the customer who bought ...": a request, then another buyer's data
             "who that",
+            rf"\b(?:give|send|tell|show|share|list|find|need|want|get|what(?:'s| is| are| was)|whats)\b[^.?!\n]{{0,25}}"
             rf"\b(?:name|names|address|addresses|e ?mail|e ?mail address|phone(?: number)?|number|details|contact"
-            rf"(?: details| info)?|identity)\b[^.?!\n]{{0,40}}\b(?:{_PEOPLE}|person|people|one|someone|somebody) "
-            rf"(?:who|that) (?:just |recently |also |last )?(?:bought|ordered|purchased|paid for|returned|booked)\b",
-        ),
-        (
-            "who",
-            r"\bwho (?:just |recently )?(?:bought|ordered|purchased) the (?:last|latest|previous|most recent|other)\b",
+            rf"(?: details| info)?|identity) (?:of|for) (?:the|that|this) (?:{_PEOPLE}|person|people|one|someone|"
+            rf"somebody) (?:who|that) (?:just |recently |also |last )?(?:bought|ordered|purchased|paid for)\b",
         ),
         (
             "customer customers client clients",
