@@ -178,7 +178,7 @@ def train(rows: Sequence[tuple[str, int, float]], epochs: int, per_epoch: int, l
         epoch_rows = [encoded[i] for i in picked]
         model.train()
         t0 = time.perf_counter()
-        total = 0.0
+        total, n = 0.0, 0
         for n, group in enumerate(batches(epoch_rows, batch_size, rng)):
             width = max(len(epoch_rows[i][0]) for i in group)
             ids = torch.zeros((len(group), width), dtype=torch.long)
@@ -288,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         each = ", ".join(f"{k} {sources[k]['recall']:.3f}" for k in ATTACK_SOURCES)
         log(f"    worst attack source {worst:.4f}: {each}")
         results.append((worst, stats["recall"], mix, offset, stats, sources))
-        assert f[labels == 1].mean() == stats["recall"]
+        assert abs(f[labels == 1].mean() - stats["recall"]) < 0.01  # same flags as choose_offset's (rounded offset)
     # The target is recall on *every* attack source, so the worst source decides; then overall recall.
     _, recall, mix, offset, stats, sources = max(results, key=lambda r: (r[0], r[1]))
     meta = {

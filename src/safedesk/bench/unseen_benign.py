@@ -1,5 +1,5 @@
 """Benign messages from a source no SafeDesk model, rule or threshold was built on: chatterbot-corpus's
-conversations (see `safedesk.datasets.chatterbot_wheel`).
+conversations (see `safedesk.datasets.CHATTERBOT`).
 
     python -m safedesk.bench.unseen_benign
 
@@ -22,9 +22,8 @@ from typing import Any
 
 import yaml
 
-from safedesk.datasets import CHATTERBOT_WHEEL, CHATTERBOT_WHEEL_SHA256, chatterbot_wheel
+from safedesk.datasets import CHATTERBOT
 from safedesk.errors import UserError
-from safedesk.integrity import file_sha256
 
 LANGUAGES = {"english": "en", "german": "de", "french": "fr", "spanish": "es", "swedish": "sv"}
 _DATA = "chatterbot_corpus/data/"
@@ -32,22 +31,20 @@ _DATA = "chatterbot_corpus/data/"
 
 def load_unseen_benign(wheel: Path | None = None) -> dict[str, list[str]]:
     """{"<lang>/<file>": user messages}. Raises UserError when the wheel is missing or altered."""
-    wheel = wheel or chatterbot_wheel()
-    if wheel is None:
-        raise UserError(f"{CHATTERBOT_WHEEL} not found: run `make install-test` or set SAFEDESK_CHATTERBOT_WHEEL")
-    if file_sha256(wheel) != CHATTERBOT_WHEEL_SHA256:
-        raise UserError(f"{wheel}: sha256 does not match the pinned {CHATTERBOT_WHEEL_SHA256}")
     out: dict[str, list[str]] = {}
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(CHATTERBOT.verified(wheel)) as archive:
         for name in sorted(archive.namelist()):
             parts = name.removeprefix(_DATA).split("/")
             if not name.startswith(_DATA) or len(parts) != 2 or parts[0] not in LANGUAGES:
                 continue
-            doc = yaml.safe_load(archive.read(name).decode("utf-8")) or {}
-            turns = [c[0] for c in doc.get("conversations") or [] if isinstance(c, list) and c]
+            doc = yaml.safe_load(archive.read(name).decode("utf-8"))
+            conversations = doc.get("conversations") if isinstance(doc, dict) else None
+            turns = [c[0] for c in conversations or [] if isinstance(c, list) and c]
             texts = list(dict.fromkeys(str(t).strip() for t in turns if str(t).strip()))
             if texts:
                 out[f"{LANGUAGES[parts[0]]}/{parts[1].removesuffix('.yml')}"] = texts
+    if not out:
+        raise UserError(f"{CHATTERBOT.filename}: no conversations found in {', '.join(LANGUAGES)}")
     return out
 
 
