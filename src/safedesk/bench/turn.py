@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -80,27 +81,26 @@ def run_turn_bench(
         else:
             shutil.copytree(project, target, ignore=shutil.ignore_patterns("data"))
         t0 = time.perf_counter()
-        desk = Desk.open(target, llm_url=llm_url)
-        desk.pipeline.run("warm-up", "What are your opening hours?")
-        load_s = time.perf_counter() - t0
-        totals: list[float] = []
-        by_lane: dict[str, list[float]] = defaultdict(list)
-        stages: dict[str, list[float]] = defaultdict(list)
-        model_turns: list[tuple[float, float]] = []  # (guard ms, model ms) of turns that called the responder
-        for i, text in enumerate(varied_questions(questions)):
-            start = time.perf_counter()
-            result = desk.pipeline.run(f"bench-{i // 4}", text, channel="bench")
-            elapsed = (time.perf_counter() - start) * 1000
-            totals.append(elapsed)
-            by_lane[result.lane.value].append(elapsed)
-            for stage, ms in result.timings_ms.items():
-                if stage != "total":
-                    stages[stage].append(ms)
-            if "responder" in result.timings_ms:
-                guard = sum(ms for s, ms in result.timings_ms.items() if s.startswith(("inbound", "outbound")))
-                model_turns.append((guard, result.timings_ms["responder"]))
-        streaming = _streaming_comparison(desk, 8) if llm_url else None
-        desk.close()
+        with closing(Desk.open(target, llm_url=llm_url)) as desk:  # closed even when a turn raises
+            desk.pipeline.run("warm-up", "What are your opening hours?")
+            load_s = time.perf_counter() - t0
+            totals: list[float] = []
+            by_lane: dict[str, list[float]] = defaultdict(list)
+            stages: dict[str, list[float]] = defaultdict(list)
+            model_turns: list[tuple[float, float]] = []  # (guard ms, model ms) of turns that called the responder
+            for i, text in enumerate(varied_questions(questions)):
+                start = time.perf_counter()
+                result = desk.pipeline.run(f"bench-{i // 4}", text, channel="bench")
+                elapsed = (time.perf_counter() - start) * 1000
+                totals.append(elapsed)
+                by_lane[result.lane.value].append(elapsed)
+                for stage, ms in result.timings_ms.items():
+                    if stage != "total":
+                        stages[stage].append(ms)
+                if "responder" in result.timings_ms:
+                    guard = sum(ms for s, ms in result.timings_ms.items() if s.startswith(("inbound", "outbound")))
+                    model_turns.append((guard, result.timings_ms["responder"]))
+            streaming = _streaming_comparison(desk, 8) if llm_url else None
         lines = [
             f"safedesk bench turn: {questions} turns, responder={'llm ' + llm_url if llm_url else 'approved'}, "
             f"desk load + first turn {load_s:.2f} s",
