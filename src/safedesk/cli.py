@@ -296,6 +296,12 @@ def serve(
 
     _limit_malloc_arenas()
     desk = _open_desk(project, llm)
+    if "torch" in sys.modules:
+        typer.echo(
+            "warning: PyTorch is installed in this environment and spaCy loaded it (about 300 MB more per "
+            "worker); SafeDesk does not use it: install SafeDesk in an environment without it",
+            err=True,
+        )
     typer.echo(f"SafeDesk for {desk.config.business.name}: http://{host}:{port}/ (staff: /staff)")
     uvicorn.run(create_app(desk), host=host, port=port, log_level="info", workers=1 if workers <= 1 else None)
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+
+# Presidio (the PII guard's engine) probes for a CUDA device with PyTorch on import when PyTorch is
+# importable, and allocates on the GPU when there is one. SafeDesk's spaCy pipeline runs on the CPU: say
+# so before any guard imports Presidio. An operator's own PRESIDIO_DEVICE still wins.
+os.environ.setdefault("PRESIDIO_DEVICE", "cpu")
 
 from safedesk.guards.base import REGISTRY, Guard, GuardContext, build_guard, register
 
