@@ -555,3 +555,53 @@ def test_optimised_model_cache_is_verified_and_gives_the_same_vectors(tmp_path, 
     third = Embedder().embed_one("How long does delivery take?")
     np.testing.assert_allclose(first, third, atol=1e-6)
     assert cached[0].stat().st_size > 1000  # rebuilt from the pinned model
+
+
+def test_the_graph_is_prepared_once_by_concurrent_starts_and_outside_this_process(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Workers starting together on a fresh machine: one prepares the graph (in a child process, so its
+    one-off memory peak stays out of the server), the others wait for it and load it."""
+    import resource
+    import threading
+
+    import numpy as np
+
+    from safedesk.knowledge import embeddings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls: list[str] = []
+    real = embeddings.prepare_in_child
+
+    def counting(model_path, target):  # type: ignore[no-untyped-def]
+        calls.append(str(target))
+        real(model_path, target)
+
+    monkeypatch.setattr(embeddings, "prepare_in_child", counting)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    vectors: list[np.ndarray] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            vectors.append(embeddings.Embedder().embed_one("Do you ship to Norway?"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(vectors) == 3 and len(calls) == 1
+    np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-6)
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime > children_before  # the work ran in a child
+
+
+def test_the_graph_is_still_prepared_when_no_child_process_can_run(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from safedesk.knowledge import _graph_prep
+    from safedesk.knowledge.embeddings import Embedder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(_graph_prep.sys, "executable", str(tmp_path / "no-such-python"))
+    vector = Embedder().embed_one("Do you ship to Norway?")
+    assert vector.shape == (384,)
+    assert "preparing it here" in caplog.text

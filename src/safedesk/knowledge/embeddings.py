@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import tempfile
 import threading
 from collections import OrderedDict
@@ -29,6 +28,7 @@ import numpy as np
 from safedesk.errors import ConfigError
 from safedesk.files import atomic_write, cache_dir
 from safedesk.integrity import file_sha256
+from safedesk.knowledge._graph_prep import exclusive, prepare_in_child
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,8 @@ def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any
     query (60 ms). So the graph is prepared once: optimised, then quantised dynamically (int8 weights
     per output channel, int8 matrix products; 23 MB in memory, 2.3 ms a query; cosine to the float
     vectors 0.993 on Bitext messages). The result is saved with its own sha256 beside it and later starts
-    load it with optimisation off. A cached file that fails its digest is ignored and rebuilt."""
+    load it with optimisation off. A cached file that fails its digest is ignored and rebuilt. Preparing
+    runs in a child process, under a lock (see `_graph_prep`)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -259,42 +260,18 @@ def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any
     cache = _optimized_cache_dir() / f"{model_sha256[:32]}-ort{ort.__version__}-{GRAPH_KIND}.onnx"
     digest_file = cache.with_suffix(".sha256")
     try:
-        if not (cache.is_file() and digest_file.read_text().strip() == file_sha256(cache)):
-            _prepare_graph(ort, model_path, cache)
-            atomic_write(digest_file, lambda fh: fh.write(file_sha256(cache).encode()))
+        with exclusive(cache.with_suffix(".lock")):  # one of several starting workers prepares it
+            cached = digest_file.is_file() and cache.is_file()
+            if not (cached and digest_file.read_text().strip() == file_sha256(cache)):
+                prepare_in_child(model_path, cache)
+                atomic_write(digest_file, lambda fh: fh.write(file_sha256(cache).encode()))
         return ort.InferenceSession(str(cache), sess_options=options, providers=["CPUExecutionProvider"])
     except OSError as exc:  # a read-only home: prepare the graph in a temporary directory every time
         log.warning("could not cache the prepared embedding model in %s: %s", cache.parent, exc)
         with tempfile.TemporaryDirectory() as tmp:
             prepared = Path(tmp) / "model.onnx"
-            _prepare_graph(ort, model_path, prepared)
+            prepare_in_child(model_path, prepared)
             return ort.InferenceSession(str(prepared), sess_options=options, providers=["CPUExecutionProvider"])
-
-
-def _quiet_quantiser(record: logging.LogRecord) -> bool:
-    return "pre-processing before quantization" not in record.getMessage()
-
-
-def _prepare_graph(ort: Any, model_path: Path, target: Path) -> None:
-    """Optimise the packaged graph (float), then quantise it dynamically into `target` (atomically)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        optimised = Path(tmp) / "optimised.onnx"
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(optimised)
-        options.log_severity_level = 3
-        ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
-        quantised = Path(tmp) / "quantised.onnx"
-        root = logging.getLogger()
-        root.addFilter(_quiet_quantiser)  # its generic advice to pre-process is noise for a user
-        try:
-            quantize_dynamic(str(optimised), str(quantised), weight_type=QuantType.QInt8, per_channel=True)
-        finally:
-            root.removeFilter(_quiet_quantiser)
-        os.replace(quantised, target)
 
 
 @functools.lru_cache(maxsize=1)
