@@ -122,3 +122,9 @@ def test_scam_contract_one_line_per_input() -> None:
     assert lines[0]["verdict"] in ("suspicious", "dangerous") and lines[0]["reasons"]
     assert lines[1]["verdict"] == "safe" and 0 <= lines[1]["risk"] < 0.3
     assert "error" in lines[2]
+
+
+def test_several_workers_need_postgresql(demo_dir: Path) -> None:
+    proc = run("serve", "--project", str(demo_dir), "--workers", "2", "--port", "1")
+    assert proc.returncode != 0
+    assert "needs PostgreSQL" in proc.stderr and "Traceback" not in proc.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,16 @@ def _server_up() -> bool:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
+    yield from _scratch_database()
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A database of its own, never migrated."""
+    yield from _scratch_database()
+
+
+def _scratch_database() -> Iterator[str]:
     if not _server_up():
         pytest.skip(f"no PostgreSQL at {ADMIN_URL}")
     name = f"safedesk_test_{secrets.token_hex(4)}"
@@ -49,6 +60,28 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _migrate_at(url: str, start_at: float) -> None:
+    import time
+
+    time.sleep(max(0.0, start_at - time.time()))
+    Database(url).dispose()
+
+
+def test_workers_starting_together_on_an_empty_database_all_start(empty_pg_url: str) -> None:
+    """Each process migrates on start; on an empty database they would race to create the same tables
+    (all but one failed before migrations took an advisory lock)."""
+    import time
+
+    ctx = mp.get_context("spawn")
+    start_at = time.time() + 3  # after every process has imported SafeDesk
+    procs = [ctx.Process(target=_migrate_at, args=(empty_pg_url, start_at)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
 
 
 def _worker(project: str, url: str, worker: int, turns: int) -> None:
@@ -146,3 +179,66 @@ def test_message_ids_of_a_conversation_commit_in_order(pg_url: str) -> None:
             assert seen == final_ids[: len(seen)], (seen, final_ids)
     finally:
         db.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_serve_with_several_workers_runs_them_on_postgresql(pg_url: str, fresh_demo_dir: Path) -> None:
+    """`safedesk serve --workers 2`: two worker processes each open the desk and answer; the parent opens none."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    config = fresh_demo_dir / "safedesk.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + f"\nstorage:\n  url: {pg_url}\n", encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = Path(sys.executable).with_name("safedesk")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--project", str(fresh_demo_dir), "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("serve --workers 2 did not start")
+        ids = set()
+        for _ in range(6):
+            cid = httpx.post(f"{base}/api/v1/conversations", timeout=30).json()["id"]
+            reply = httpx.post(f"{base}/api/v1/conversations/{cid}/messages", json={"text": "Do you ship to Norway?"},
+                               timeout=30)  # fmt: skip
+            assert reply.status_code == 200, reply.text
+            ids.add(cid)
+        assert len(ids) == 6
+        workers = [p for p in _children(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert len([p for p in workers if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]) == 2
+        parent_rss_kb = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                                 if line.startswith("VmRSS:")))  # fmt: skip
+        assert parent_rss_kb < 150_000  # it never opened a desk itself
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

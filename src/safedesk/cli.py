@@ -295,6 +295,9 @@ def serve(
     from safedesk.web.app import create_app
 
     _limit_malloc_arenas()
+    if workers > 1:
+        _serve_workers(project, llm, host, port, workers)
+        return
     desk = _open_desk(project, llm)
     if "torch" in sys.modules:
         typer.echo(
@@ -303,7 +306,7 @@ def serve(
             err=True,
         )
     typer.echo(f"SafeDesk for {desk.config.business.name}: http://{host}:{port}/ (staff: /staff)")
-    uvicorn.run(create_app(desk), host=host, port=port, log_level="info", workers=1 if workers <= 1 else None)
+    uvicorn.run(create_app(desk), host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -347,6 +350,52 @@ def local_llm(
     proc = start_local_server(model, host, port, expected)
     typer.echo(f"local model at http://{host}:{port}/v1 (Ctrl-C to stop)")
     raise typer.Exit(proc.wait())
+
+
+def _serve_workers(project: Path, llm: str | None, host: str, port: int, workers: int) -> None:
+    """`serve --workers N`: uvicorn starts N processes that each open the desk (named in the environment).
+    This parent process never opens one itself (it would hold its ~330 MB for nothing): a short-lived child
+    opens it first, so a broken setup fails here with its message instead of in every worker."""
+    import multiprocessing
+
+    import uvicorn
+
+    from safedesk.config import Project
+    from safedesk.web.app import LLM_URL_ENV, PROJECT_ENV
+
+    loaded = Project.load(project)
+    if loaded.database_url.startswith("sqlite"):
+        raise UserError(
+            f"--workers {workers} needs PostgreSQL: set storage.url in safedesk.yaml (SQLite takes one writer at a "
+            "time; use one worker with it)"
+        )
+    check = multiprocessing.get_context("spawn").Process(target=_open_and_close, args=(loaded.root, llm))
+    check.start()
+    check.join()
+    if check.exitcode != 0:
+        raise UserError(f"the desk in {loaded.root} did not open (see the error above); no workers started")
+    if not loaded.config.limits.rate_limit_redis_url:
+        typer.echo(
+            f"note: limits.rate_limit_redis_url is not set, so each of the {workers} workers keeps its own rate "
+            "limits (together they allow that many times the limit)",
+            err=True,
+        )
+    os.environ[PROJECT_ENV] = str(loaded.root)
+    if llm:
+        os.environ[LLM_URL_ENV] = llm
+    typer.echo(f"SafeDesk for {loaded.config.business.name}: http://{host}:{port}/ (staff: /staff), {workers} workers")
+    uvicorn.run(
+        "safedesk.web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+def _open_and_close(project: Path, llm: str | None) -> None:
+    """In a child process: open the desk (checks everything, prepares the caches) and close it."""
+    try:
+        _open_desk(project, llm).close()
+    except SafeDeskError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:

@@ -39,11 +39,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+# PostgreSQL advisory-lock key for migrations (any constant; this one spells "safedesk" in hex-ish).
+_MIGRATION_LOCK_KEY = 0x5AFEDE5C
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent).
+
+    On PostgreSQL the migration holds a transaction-scoped advisory lock: several workers starting together
+    on an empty database would otherwise race to create the same tables, and all but one would fail. The
+    others wait, then find the schema current. (SQLite's BEGIN IMMEDIATE already serialises them.)"""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

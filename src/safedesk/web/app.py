@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from safedesk import __version__
 from safedesk.config import WEEKDAYS
 from safedesk.desk import Desk
+from safedesk.errors import ConfigError
 from safedesk.web import api
 from safedesk.web.security import RateLimits, RequestSizeLimitMiddleware, SecurityHeadersMiddleware
 
@@ -131,6 +133,20 @@ def _add_pages(app: FastAPI, desk: Desk) -> None:
         return Health(ok=True)
 
     app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)  # for HEAD-only monitors
+
+
+# `safedesk serve --workers N`: uvicorn starts N processes and each imports the app by name, so the desk
+# they open is named in the environment.
+PROJECT_ENV = "SAFEDESK_PROJECT"
+LLM_URL_ENV = "SAFEDESK_LLM_URL"
+
+
+def create_app_from_env() -> FastAPI:
+    """App factory for each worker process: the desk in $SAFEDESK_PROJECT (model at $SAFEDESK_LLM_URL)."""
+    project = os.environ.get(PROJECT_ENV)
+    if not project:
+        raise ConfigError(f"{PROJECT_ENV} is not set: start workers with `safedesk serve --workers N`")
+    return create_app(Desk.open(Path(project), llm_url=os.environ.get(LLM_URL_ENV) or None))
 
 
 def _public_titles(desk: Desk, limit: int = 8) -> list[str]:
