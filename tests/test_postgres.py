@@ -69,10 +69,18 @@ def _migrate_at(url: str, start_at: float) -> None:
     Database(url).dispose()
 
 
-def test_workers_starting_together_on_an_empty_database_all_start(empty_pg_url: str) -> None:
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
+def test_workers_starting_together_on_an_empty_database_all_start(empty_pg_url: str, isolation: str) -> None:
     """Each process migrates on start; on an empty database they would race to create the same tables
-    (all but one failed before migrations took an advisory lock)."""
+    (all but one failed before migrations took an advisory lock). Also when the server's default isolation
+    is stricter than READ COMMITTED, where a waiter's snapshot could predate the first migrator's commit."""
     import time
+
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        name = empty_pg_url.rsplit("/", 1)[1]
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET default_transaction_isolation = '{isolation}'"))
+    admin.dispose()
 
     ctx = mp.get_context("spawn")
     start_at = time.time() + 3  # after every process has imported SafeDesk

@@ -48,14 +48,19 @@ def migrate(engine: Engine) -> None:
 
     On PostgreSQL the migration holds a transaction-scoped advisory lock: several workers starting together
     on an empty database would otherwise race to create the same tables, and all but one would fail. The
-    others wait, then find the schema current. (SQLite's BEGIN IMMEDIATE already serialises them.)"""
+    others wait, then find the schema current. It runs at READ COMMITTED whatever the server's default: under
+    REPEATABLE READ a waiter's snapshot would predate the first migrator's commit and still see no tables.
+    (SQLite's BEGIN IMMEDIATE already serialises migrators.)"""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as base:
+        connection = base.execution_options(isolation_level="READ COMMITTED") if postgres else base
+        with connection.begin():
+            if postgres:
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
 
 
 class Database:
