@@ -557,7 +557,7 @@ def test_optimised_model_cache_is_verified_and_gives_the_same_vectors(tmp_path, 
     assert cached[0].stat().st_size > 1000  # rebuilt from the pinned model
 
 
-def test_the_graph_is_prepared_once_by_concurrent_starts_and_outside_this_process(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_graph_is_prepared_once_by_concurrent_starts_in_a_child(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     """Workers starting together on a fresh machine: one prepares the graph (in a child process, so its
     one-off memory peak stays out of the server), the others wait for it and load it."""
     import resource
@@ -594,14 +594,46 @@ def test_the_graph_is_prepared_once_by_concurrent_starts_and_outside_this_proces
     assert not errors and len(vectors) == 3 and len(calls) == 1
     np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-6)
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime > children_before  # the work ran in a child
+    assert "preparing it here" not in caplog.text  # ... and succeeded there (no in-process fallback)
+    assert not list((tmp_path / "safedesk" / "onnx").glob(".prepare-*"))  # its scratch folder is gone
 
 
 def test_the_graph_is_still_prepared_when_no_child_process_can_run(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
-    from safedesk.knowledge import _graph_prep
+    from safedesk import graph_prep
     from safedesk.knowledge.embeddings import Embedder
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(_graph_prep.sys, "executable", str(tmp_path / "no-such-python"))
+    monkeypatch.setattr(graph_prep.sys, "executable", str(tmp_path / "no-such-python"))
     vector = Embedder().embed_one("Do you ship to Norway?")
     assert vector.shape == (384,)
     assert "preparing it here" in caplog.text
+
+
+def test_a_child_that_runs_out_of_time_leaves_no_scratch_files(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from safedesk import graph_prep
+    from safedesk.knowledge.embeddings import Embedder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(graph_prep, "CHILD_TIMEOUT_S", 0.05)  # killed mid-way, as a stuck or OOM-killed child is
+    assert Embedder().embed_one("Do you ship to Norway?").shape == (384,)
+    assert "timed out" in caplog.text
+    assert not [p for p in (tmp_path / "safedesk" / "onnx").iterdir() if p.name.startswith((".prepare-", "tmp"))]
+
+
+def test_a_valid_cached_graph_loads_even_where_it_cannot_be_locked(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A read-only cache (or a file system without locks) that already holds the graph: load it, prepare
+    nothing."""
+    from safedesk.knowledge import embeddings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    embeddings.Embedder()  # prepares and caches the graph
+
+    def no_lock(path):  # type: ignore[no-untyped-def]
+        raise OSError(30, "Read-only file system", str(path))
+
+    def must_not_prepare(model_path, target):  # type: ignore[no-untyped-def]
+        raise AssertionError("prepared again")
+
+    monkeypatch.setattr(embeddings, "exclusive_lock", no_lock)
+    monkeypatch.setattr(embeddings, "prepare_in_child", must_not_prepare)
+    assert embeddings.Embedder().embed_one("Do you ship to Norway?").shape == (384,)

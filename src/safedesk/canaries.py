@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
-from safedesk.files import atomic_write
+from safedesk.files import atomic_write, exclusive_lock
 
 CANARY_FILE = "canaries.json"
 PREFIX = "SDC-"
@@ -121,19 +120,6 @@ def _write(path: Path, data: dict[str, str]) -> None:
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")), mode=0o600)
 
 
-@contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
+def _locked(data_dir: Path) -> contextlib.AbstractContextManager[None]:
     """An exclusive lock across processes (the web app and the CLI may start at the same time)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on POSIX
-        yield
-        return
-    fd = os.open(data_dir / ".canaries.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    return exclusive_lock(data_dir / ".canaries.lock")

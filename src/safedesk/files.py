@@ -1,10 +1,12 @@
-"""Small file helpers shared by the stores and caches: atomic writes, and SafeDesk's cache directory."""
+"""Small file helpers shared by the stores and caches: atomic writes, a lock across processes, and
+SafeDesk's cache directory."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,3 +37,22 @@ def cache_dir(name: str) -> Path:
     ~/.cache/safedesk/<name>."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "safedesk" / name
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """An exclusive lock across processes (and threads) on `lock_path`, created if missing, for the block.
+    OSError if the lock file cannot be created or locked. Without fcntl (not POSIX) it does not lock."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -13,6 +13,7 @@ the model, so a restart does not re-embed unchanged knowledge.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -26,9 +27,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from safedesk.errors import ConfigError
-from safedesk.files import atomic_write, cache_dir
+from safedesk.files import atomic_write, cache_dir, exclusive_lock
+from safedesk.graph_prep import prepare_in_child
 from safedesk.integrity import file_sha256
-from safedesk.knowledge._graph_prep import exclusive, prepare_in_child
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any
     per output channel, int8 matrix products; 23 MB in memory, 2.3 ms a query; cosine to the float
     vectors 0.993 on Bitext messages). The result is saved with its own sha256 beside it and later starts
     load it with optimisation off. A cached file that fails its digest is ignored and rebuilt. Preparing
-    runs in a child process, under a lock (see `_graph_prep`)."""
+    runs in a child process, under a lock (see `safedesk.graph_prep`)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -259,12 +260,20 @@ def _session(ort: Any, model_path: Path, model_sha256: str, threads: int) -> Any
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     cache = _optimized_cache_dir() / f"{model_sha256[:32]}-ort{ort.__version__}-{GRAPH_KIND}.onnx"
     digest_file = cache.with_suffix(".sha256")
+
+    def cached() -> bool:
+        return digest_file.is_file() and cache.is_file() and digest_file.read_text().strip() == file_sha256(cache)
+
     try:
-        with exclusive(cache.with_suffix(".lock")):  # one of several starting workers prepares it
-            cached = digest_file.is_file() and cache.is_file()
-            if not (cached and digest_file.read_text().strip() == file_sha256(cache)):
-                prepare_in_child(model_path, cache)
-                atomic_write(digest_file, lambda fh: fh.write(file_sha256(cache).encode()))
+        if not cached():
+            with contextlib.ExitStack() as stack:
+                try:  # one of several starting workers prepares it; the others wait, then load it
+                    stack.enter_context(exclusive_lock(cache.with_suffix(".lock")))
+                except OSError as exc:
+                    log.info("could not lock the embedding cache (%s); preparing without the lock", exc)
+                if not cached():
+                    prepare_in_child(model_path, cache)
+                    atomic_write(digest_file, lambda fh: fh.write(file_sha256(cache).encode()))
         return ort.InferenceSession(str(cache), sess_options=options, providers=["CPUExecutionProvider"])
     except OSError as exc:  # a read-only home: prepare the graph in a temporary directory every time
         log.warning("could not cache the prepared embedding model in %s: %s", cache.parent, exc)
