@@ -128,3 +128,13 @@ def test_several_workers_need_postgresql(demo_dir: Path) -> None:
     proc = run("serve", "--project", str(demo_dir), "--workers", "2", "--port", "1")
     assert proc.returncode != 0
     assert "needs PostgreSQL" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_several_workers_do_not_start_when_the_database_does_not_answer(fresh_demo_dir: Path) -> None:
+    config = fresh_demo_dir / "safedesk.yaml"
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
+    config.write_text(config.read_text(encoding="utf-8") + f"\nstorage:\n  url: {unreachable}\n", encoding="utf-8")
+    proc = run("serve", "--project", str(fresh_demo_dir), "--workers", "2", "--port", "1")
+    assert proc.returncode != 0
+    assert "the database did not answer" in proc.stderr and "no workers started" in proc.stderr
+    assert "Traceback" not in proc.stderr

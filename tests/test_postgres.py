@@ -201,7 +201,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def test_serve_with_several_workers_runs_them_on_postgresql(pg_url: str, fresh_demo_dir: Path) -> None:
+def test_serve_with_several_workers_runs_them_on_postgresql(pg_url: str, fresh_demo_dir: Path, tmp_path: Path) -> None:
     """`safedesk serve --workers 2`: two worker processes each open the desk and answer; the parent opens none."""
     import subprocess
     import sys
@@ -215,22 +215,20 @@ def test_serve_with_several_workers_runs_them_on_postgresql(pg_url: str, fresh_d
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     exe = Path(sys.executable).with_name("safedesk")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--project", str(fresh_demo_dir), "--port", str(port), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--project", str(fresh_demo_dir), "--port", str(port), "--workers", "2"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("serve --workers 2 did not start")
+        while log_path.read_text(errors="replace").count("Application startup complete") < 2:
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f"serve --workers 2 did not start both workers:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.5)
+        base = f"http://127.0.0.1:{port}"
         ids = set()
         for _ in range(6):
             cid = httpx.post(f"{base}/api/v1/conversations", timeout=30).json()["id"]
@@ -239,8 +237,15 @@ def test_serve_with_several_workers_runs_them_on_postgresql(pg_url: str, fresh_d
             assert reply.status_code == 200, reply.text
             ids.add(cid)
         assert len(ids) == 6
-        workers = [p for p in _children(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
-        assert len([p for p in workers if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]) == 2
+        workers = []
+        for pid in _children(proc.pid):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_text()
+            except OSError:
+                continue
+            if "spawn_main" in cmdline:
+                workers.append(pid)
+        assert len(workers) == 2
         parent_rss_kb = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
                                  if line.startswith("VmRSS:")))  # fmt: skip
         assert parent_rss_kb < 150_000  # it never opened a desk itself

@@ -555,3 +555,17 @@ def test_concurrent_posts_lose_and_duplicate_nothing(client: TestClient, web_des
     assert sorted(m.reply_to for m in replies) == sorted(m.id for m in customer)
     disclosure = web_desk.config.disclosure_text()
     assert sum(disclosure in m.text for m in replies) == 1  # disclosed exactly once
+
+
+def test_a_worker_whose_desk_does_not_open_stops_the_server(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """`serve --workers N`: exit code 3 makes uvicorn stop instead of restarting the worker forever."""
+    from safedesk.web.app import PROJECT_ENV, create_app_from_env
+
+    monkeypatch.delenv(PROJECT_ENV, raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        create_app_from_env()
+    assert stopped.value.code == 3 and "is not set" in caplog.text
+    monkeypatch.setenv(PROJECT_ENV, "/nonexistent/desk")
+    with pytest.raises(SystemExit) as stopped:
+        create_app_from_env()
+    assert stopped.value.code == 3 and "not a SafeDesk business directory" in caplog.text

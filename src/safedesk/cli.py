@@ -292,7 +292,7 @@ def serve(
     """Serve the customer chat API, the demo shop page with the widget, and the staff app."""
     import uvicorn
 
-    from safedesk.web.app import create_app
+    from safedesk.web.app import TORCH_WARNING, create_app
 
     _limit_malloc_arenas()
     if workers > 1:
@@ -300,11 +300,7 @@ def serve(
         return
     desk = _open_desk(project, llm)
     if "torch" in sys.modules:
-        typer.echo(
-            "warning: PyTorch is installed in this environment and spaCy loaded it (about 300 MB more per "
-            "worker); SafeDesk does not use it: install SafeDesk in an environment without it",
-            err=True,
-        )
+        typer.echo(f"warning: {TORCH_WARNING}", err=True)
     typer.echo(f"SafeDesk for {desk.config.business.name}: http://{host}:{port}/ (staff: /staff)")
     uvicorn.run(create_app(desk), host=host, port=port, log_level="info")
 
@@ -372,6 +368,8 @@ def _serve_workers(project: Path, llm: str | None, host: str, port: int, workers
     check = multiprocessing.get_context("spawn").Process(target=_open_and_close, args=(loaded.root, llm))
     check.start()
     check.join()
+    if check.exitcode and check.exitcode < 0:
+        raise UserError(f"opening the desk in {loaded.root} was killed by signal {-check.exitcode}; no workers started")
     if check.exitcode != 0:
         raise UserError(f"the desk in {loaded.root} did not open (see the error above); no workers started")
     if not loaded.config.limits.rate_limit_redis_url:
@@ -380,9 +378,11 @@ def _serve_workers(project: Path, llm: str | None, host: str, port: int, workers
             "limits (together they allow that many times the limit)",
             err=True,
         )
+    # The workers read these; set both, so a SAFEDESK_LLM_URL left in the shell is not used by mistake.
     os.environ[PROJECT_ENV] = str(loaded.root)
-    if llm:
-        os.environ[LLM_URL_ENV] = llm
+    os.environ[LLM_URL_ENV] = llm or ""
+    # Workers are new processes: the arena cap must reach them through the environment (glibc reads it).
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     typer.echo(f"SafeDesk for {loaded.config.business.name}: http://{host}:{port}/ (staff: /staff), {workers} workers")
     uvicorn.run(
         "safedesk.web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
@@ -391,10 +391,15 @@ def _serve_workers(project: Path, llm: str | None, host: str, port: int, workers
 
 def _open_and_close(project: Path, llm: str | None) -> None:
     """In a child process: open the desk (checks everything, prepares the caches) and close it."""
+    from sqlalchemy.exc import OperationalError
+
     try:
         _open_desk(project, llm).close()
     except SafeDeskError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except OperationalError as exc:
+        typer.echo(f"error: the database did not answer: {str(exc.orig).strip().splitlines()[0]}", err=True)
         raise SystemExit(2) from None
 
 

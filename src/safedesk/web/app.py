@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -141,12 +142,29 @@ PROJECT_ENV = "SAFEDESK_PROJECT"
 LLM_URL_ENV = "SAFEDESK_LLM_URL"
 
 
+TORCH_WARNING = (
+    "PyTorch is installed in this environment and spaCy loaded it (about 300 MB more per worker); SafeDesk "
+    "does not use it: install SafeDesk in an environment without it"
+)
+# uvicorn stops every worker and exits when one exits with this code at start-up; any other exit code
+# makes it start the worker again, at once and forever.
+_STARTUP_FAILURE = 3
+
+
 def create_app_from_env() -> FastAPI:
-    """App factory for each worker process: the desk in $SAFEDESK_PROJECT (model at $SAFEDESK_LLM_URL)."""
-    project = os.environ.get(PROJECT_ENV)
-    if not project:
-        raise ConfigError(f"{PROJECT_ENV} is not set: start workers with `safedesk serve --workers N`")
-    return create_app(Desk.open(Path(project), llm_url=os.environ.get(LLM_URL_ENV) or None))
+    """App factory for each worker process: the desk in $SAFEDESK_PROJECT (model at $SAFEDESK_LLM_URL).
+    A desk that does not open stops the server with one line in the log, instead of a restart loop."""
+    try:
+        project = os.environ.get(PROJECT_ENV)
+        if not project:
+            raise ConfigError(f"{PROJECT_ENV} is not set: start workers with `safedesk serve --workers N`")
+        desk = Desk.open(Path(project), llm_url=os.environ.get(LLM_URL_ENV) or None)
+    except Exception as exc:
+        log.error("worker %d: the desk did not open: %s", os.getpid(), str(exc).splitlines()[0] if str(exc) else exc)
+        raise SystemExit(_STARTUP_FAILURE) from None
+    if "torch" in sys.modules:
+        log.warning(TORCH_WARNING)
+    return create_app(desk)
 
 
 def _public_titles(desk: Desk, limit: int = 8) -> list[str]:
