@@ -55,11 +55,15 @@ $(PYRIT_WHEEL): | $(BIN)/python
 # The fine-tuning experiment (scripts/experiment_injection_encoder.py) needs PyTorch. It gets its own venv:
 # with PyTorch importable, spaCy loads it into the desk (about 300 MB more per worker), and the desk never
 # uses it.
+# Without a GPU, take PyTorch's CPU build: make train-env TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# (PyPI's default torch is a CUDA build of several GB).
 TRAIN_VENV := .venv-train
+TORCH_INDEX ?=
 
 $(TRAIN_VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(TRAIN_VENV)
 	$(TRAIN_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	if [ -n "$(TORCH_INDEX)" ]; then $(TRAIN_VENV)/bin/pip install --quiet torch==2.13.0 --index-url "$(TORCH_INDEX)"; fi
 	$(TRAIN_VENV)/bin/pip install --quiet -c constraints.txt -e '.[train]'
 	touch $@
 
@@ -99,4 +103,4 @@ bench: install-test
 	$(BIN)/safedesk bench guards
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(DEMO) .pytest_cache

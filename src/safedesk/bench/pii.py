@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import safedesk.guards  # noqa: F401 - before Presidio is imported: it tells Presidio to use the CPU
 from safedesk.datasets import shared_data_dir
 from safedesk.errors import UserError
 

