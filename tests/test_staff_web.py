@@ -852,3 +852,19 @@ def test_reveal_cannot_be_done_with_a_get(client: TestClient, light: LightDesk) 
     as_agent(client)
     assert client.get("/staff/conversations/c-person/reveal").status_code in (404, 405)
     assert audit_events(light, "staff.reveal") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/staff/tasks/99999999999999999999999/close", {}),
+        ("/staff/tasks/99999999999999999999999/edit", {"text": "x"}),
+        ("/staff/tasks/99999999999999999999999/approve", {}),
+        ("/staff/review/99999999999999999999999", {"verdict": "correct"}),
+        ("/staff/tasks/0/close", {}),
+    ],
+)
+def test_ids_beyond_any_row_are_not_found_not_a_server_error(client: TestClient, path: str, data: dict) -> None:
+    token = as_agent(client)
+    response = client.post(path, data={"csrf_token": token, **data})
+    assert response.status_code == 404, response.text

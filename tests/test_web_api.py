@@ -569,3 +569,10 @@ def test_a_worker_whose_desk_does_not_open_stops_the_server(monkeypatch, caplog)
     with pytest.raises(SystemExit) as stopped:
         create_app_from_env()
     assert stopped.value.code == 3 and "not a SafeDesk business directory" in caplog.text
+
+
+def test_a_cursor_beyond_any_row_is_a_clear_422(client) -> None:  # type: ignore[no-untyped-def]
+    cid = client.post("/api/v1/conversations").json()["id"]
+    response = client.get(f"/api/v1/conversations/{cid}/messages", params={"after": 2**63})
+    assert response.status_code == 422 and "after" in response.json()["detail"]
+    assert client.get(f"/api/v1/conversations/{cid}/messages", params={"after": 2**63 - 1}).status_code == 200

@@ -21,7 +21,7 @@ from safedesk.domain import Role
 from safedesk.errors import UserError
 from safedesk.staff.accounts import utcnow
 from safedesk.storage import repository as repo
-from safedesk.storage.models import Conversation, Message, Task, VaultEntry
+from safedesk.storage.models import MAX_ROW_ID, Conversation, Message, Task, VaultEntry
 
 QUEUES: dict[str, str] = {
     "handoff": "Hand-offs",
@@ -301,6 +301,8 @@ def clean_staff_text(text: str, what: str, limit: int) -> str:
 
 
 def _open_task(session: Session, task_id: int, kind: str | None = None) -> Task:
+    if not 0 < task_id <= MAX_ROW_ID:
+        raise NotFound("No such task.")
     task = session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
     if task is None:
         raise NotFound("No such task.")

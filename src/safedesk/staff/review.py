@@ -25,7 +25,7 @@ from safedesk import audit
 from safedesk.domain import Lane, Role
 from safedesk.staff.accounts import utcnow
 from safedesk.staff.inbox import Actor, InboxError, NotFound
-from safedesk.storage.models import Message
+from safedesk.storage.models import MAX_ROW_ID, Message
 from safedesk.storage.staff_models import ReviewItem, StaffState
 
 VERDICTS = ("correct", "incorrect", "unsafe")
@@ -135,7 +135,11 @@ def record_verdict(session: Session, item_id: int, verdict: str, note: str, acto
         raise InboxError(f"The note is too long ({len(note)} characters; at most {MAX_NOTE}).", 400)
     if verdict != "correct" and not note:
         raise InboxError("Say what is wrong with the answer (a note is required for incorrect or unsafe).", 400)
-    item = session.execute(select(ReviewItem).where(ReviewItem.id == item_id).with_for_update()).scalar_one_or_none()
+    item = (
+        session.execute(select(ReviewItem).where(ReviewItem.id == item_id).with_for_update()).scalar_one_or_none()
+        if 0 < item_id <= MAX_ROW_ID
+        else None
+    )
     if item is None:
         raise NotFound("No such review item.")
     previous: dict[str, Any] | None = (

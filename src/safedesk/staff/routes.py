@@ -289,9 +289,9 @@ def close_conversation(
 
 
 def _task_conversation(session: Session, task_id: int) -> str:
-    from safedesk.storage.models import Task
+    from safedesk.storage.models import MAX_ROW_ID, Task
 
-    task = session.get(Task, task_id)
+    task = session.get(Task, task_id) if 0 < task_id <= MAX_ROW_ID else None
     if task is None:
         raise inbox.NotFound("No such task.")
     return task.conversation_id

@@ -13,6 +13,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The largest row id either database stores (a signed 64-bit integer). An id from a URL above it is simply
+# not there: checking first avoids an OverflowError from the driver.
+MAX_ROW_ID = 2**63 - 1
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 

@@ -34,7 +34,7 @@ from safedesk.desk import Desk
 from safedesk.domain import Role, TurnResult
 from safedesk.errors import SafeDeskError
 from safedesk.storage import repository as repo
-from safedesk.storage.models import Conversation, Message
+from safedesk.storage.models import MAX_ROW_ID, Conversation, Message
 from safedesk.web.security import RateLimits
 from safedesk.web.shared_limits import build_rate_limiter
 
@@ -538,7 +538,7 @@ async def list_messages(
     conversation_id: ConversationId,
     request: Request,
     state: State,
-    after: Annotated[int, Query(ge=0, description="Only messages with a larger id.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Only messages with a larger id.")] = 0,
     wait: Annotated[
         float, Query(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for a message (long poll).")
     ] = 0,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
@@ -192,8 +192,15 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": f"Invalid request: {detail}.", "errors": items}, 422)
 
 
-async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+async def _server_error(request: Request, exc: Exception) -> Response:
     # Starlette logs the exception (and re-raises it to the server) after this response is sent.
+    if request.url.path.startswith("/staff"):  # a person at a browser, not the widget
+        return HTMLResponse(
+            "<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1><p>The error was "
+            'logged. Go back and try again; if it keeps happening, tell the desk\'s owner.</p><p><a href="/staff/">'
+            "Back to the inbox</a></p>",
+            500,
+        )
     return JSONResponse(
         {"detail": "Internal error. If you sent a message, it was kept; retry with the same idempotency key."}, 500
     )
