@@ -226,3 +226,32 @@ def test_pipeline_change_email_lockout_then_verify_in_new_conversation(
             assert audit.verify(session).ok
     finally:
         desk.close()
+
+
+def test_a_bare_resend_sends_a_new_code_whatever_the_router_makes_of_it(
+    fresh_demo_dir: Path, smtp: tuple[SmtpConfig, Inbox]
+) -> None:
+    """The desk's prompt says to type "resend"; on its own the router took the word for a refund request and
+    handed the conversation off, so no new code was sent (found by a bug hunt through the API)."""
+    from safedesk.desk import Desk
+
+    config, inbox = smtp
+    settings_path = fresh_demo_dir / "safedesk.yaml"
+    settings = yaml.safe_load(settings_path.read_text(encoding="utf-8"))
+    settings["verification"] = {"email_transport": "smtp", "smtp": config.model_dump()}
+    settings_path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    customer = demo_customer(fresh_demo_dir / "customers.csv")
+    desk = Desk.open(fresh_demo_dir)
+    try:
+        run = desk.pipeline.run
+        assert run("r-1", "Reset my password please").lane is Lane.VERIFY
+        assert CODE_SENT in run("r-1", customer.email).reply
+        wait_for(lambda: inbox.to(customer.email))
+        for n, word in enumerate(("resend", "Resend please"), start=2):
+            again = run("r-1", word)
+            assert again.lane is Lane.VERIFY, (word, again.reply)
+            wait_for(lambda n=n: inbox.to(customer.email) if len(inbox.to(customer.email)) == n else [])
+        person = run("r-1", "resend? no, I want to talk to a person")
+        assert person.lane is Lane.HUMAN  # asking for a person still reaches one
+    finally:
+        desk.close()

@@ -51,6 +51,7 @@ from safedesk.customers import CustomerDirectory, CustomerRecord, normalize_emai
 from safedesk.domain import Lane, Topic
 from safedesk.errors import ConfigError, VerificationError
 from safedesk.notify import CodeSender, Contact, DeliveryError, build_sender
+from safedesk.policy import asks_for_person
 from safedesk.storage import repository as repo
 from safedesk.storage.models import Conversation
 from safedesk.storage.verification_models import VerificationRequest, VerificationState
@@ -91,6 +92,7 @@ ASK_CODE = (
 )
 ONE_CODE = "Please type just the code, on its own."
 WRONG_CODE = "That code doesn't match. Please check it and try again ({left} {attempts} left)."
+_BARE_RESEND_WORDS = 6  # "resend", "please resend the code": longer messages say more, and go where routed
 EXPIRED = 'That code has expired. Type "resend" and I\'ll send a new one to the contact details we have on file.'
 LOCKED = (
     "That code doesn't match either. For your security I've stopped verification in this chat after too "
@@ -362,9 +364,18 @@ class VerificationDesk:
     def should_handle(self, session: Session, conversation_id: str, text: str, lane: Lane) -> bool:
         """Should this turn go to `handle`? Requests in the verify lane always do; in the answer lane a
         message does when the conversation awaits what it carries (a code, an identifier, "resend") or it
-        claims lost access to the contact on file. Refusals and hand-offs never do."""
+        claims lost access to the contact on file. Refusals and hand-offs never do, with one exception: a
+        short "resend" while a code is awaited (the desk's own prompt asks for that word, and the router, which
+        reads it without the conversation, may take it for something else, such as a refund)."""
         if lane is Lane.VERIFY:
             return True
+        if lane is Lane.HUMAN:
+            return (
+                len(text.split()) <= _BARE_RESEND_WORDS
+                and not asks_for_person(text)
+                and self._scan(text).resend
+                and self.pending(session, conversation_id)
+            )
         if lane is not Lane.ANSWER:
             return False
         scan = self._scan(text)
