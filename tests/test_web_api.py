@@ -576,3 +576,20 @@ def test_a_cursor_beyond_any_row_is_a_clear_422(client) -> None:  # type: ignore
     response = client.get(f"/api/v1/conversations/{cid}/messages", params={"after": 2**63})
     assert response.status_code == 422 and "after" in response.json()["detail"]
     assert client.get(f"/api/v1/conversations/{cid}/messages", params={"after": 2**63 - 1}).status_code == 200
+
+
+def test_a_used_idempotency_key_with_different_text_is_a_409_not_a_lost_message(client) -> None:  # type: ignore[no-untyped-def]
+    cid = client.post("/api/v1/conversations").json()["id"]
+    first = client.post(f"/api/v1/conversations/{cid}/messages",
+                        json={"text": "How long does delivery take?", "idempotency_key": "dup1"})  # fmt: skip
+    retry = client.post(f"/api/v1/conversations/{cid}/messages",
+                        json={"text": "How long does delivery take?", "idempotency_key": "dup1"})  # fmt: skip
+    assert first.status_code == retry.status_code == 200 and retry.json()["reply"] == first.json()["reply"]
+    before = client.get(f"/api/v1/conversations/{cid}/messages").json()["messages"]
+    other = client.post(f"/api/v1/conversations/{cid}/messages",
+                        json={"text": "I want a refund", "idempotency_key": "dup1"})  # fmt: skip
+    assert other.status_code == 409 and "different message" in other.json()["detail"]
+    streamed = client.post(f"/api/v1/conversations/{cid}/messages/stream",
+                           json={"text": "I want a refund", "idempotency_key": "dup1"})  # fmt: skip
+    assert streamed.status_code == 409
+    assert client.get(f"/api/v1/conversations/{cid}/messages").json()["messages"] == before  # nothing stored

@@ -25,6 +25,10 @@ class TurnInProgress(SafeDeskError):
     """The same message is being answered by another worker right now; retry with the same key."""
 
 
+class IdempotencyConflict(SafeDeskError):
+    """An idempotency key that already belongs to a different message in this conversation."""
+
+
 class GuardFailure(SafeDeskError):
     """A guard raised or timed out. The pipeline fails closed on it."""
 

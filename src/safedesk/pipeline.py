@@ -34,7 +34,7 @@ from safedesk.domain import (
     Topic,
     TurnResult,
 )
-from safedesk.errors import ResponderError, SafeDeskError, TurnInProgress
+from safedesk.errors import IdempotencyConflict, ResponderError, SafeDeskError, TurnInProgress
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
 from safedesk.policy import DraftAction, DraftVerdict, asks_if_human, decide, review_draft
@@ -268,6 +268,12 @@ class TurnPipeline:
                     data={"message": message.id, "chars": len(text), "channel": channel},
                 )
             message_id = message.id
+            if not created and self.vault.decrypt(message.original_encrypted) != text:
+                # A retry carries the same text; different text under a used key is a client bug that
+                # would otherwise drop the new message silently (the stored reply to the old one comes back).
+                raise IdempotencyConflict(
+                    "this idempotency key was already used for a different message; use a new key for a new message"
+                )
         if not created:
             previous = self._previous_result(conversation_id, message_id)
             if previous is not None:

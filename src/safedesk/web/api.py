@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 from safedesk import audit
 from safedesk.desk import Desk
 from safedesk.domain import Role, TurnResult
-from safedesk.errors import SafeDeskError
+from safedesk.errors import IdempotencyConflict, SafeDeskError
 from safedesk.storage import repository as repo
 from safedesk.storage.models import MAX_ROW_ID, Conversation, Message
 from safedesk.web.security import RateLimits
@@ -255,6 +255,7 @@ MESSAGE_ERRORS: dict[int | str, dict[str, object]] = {
     **ERRORS,
     400: {"model": ErrorOut, "description": "Malformed JSON, or the Idempotency-Key header and field differ."},
     413: {"model": ErrorOut, "description": "Request body too large."},
+    409: {"model": ErrorOut, "description": "The idempotency key was already used for a different message."},
     415: {"model": ErrorOut, "description": "Body is not JSON."},
     503: {"model": ErrorOut, "description": "The message was kept but not answered; retry with the same key."},
 }
@@ -292,6 +293,8 @@ def _hold_turn_lock(state: WebState, conversation_id: str) -> ExitStack:
 
 
 def _turn_failed(conversation_id: str, exc: SafeDeskError) -> HTTPException:
+    if isinstance(exc, IdempotencyConflict):
+        return HTTPException(409, f"{str(exc)[0].upper()}{str(exc)[1:]}.")
     log.warning("turn failed in conversation %s: %s", conversation_id, type(exc).__name__)
     return HTTPException(503, TURN_FAILED, headers={"Retry-After": "2"})
 
