@@ -33,6 +33,18 @@ CASES: list[tuple[str, str, str, str | None]] = [
         "payment_redirect",
     ),
     (
+        "bank details changed, without have/has",
+        "Hi, this is Nordlys finance. Our bank details changed, pay invoice 2231 to IBAN NO9386011117947 today.",
+        SUSPICIOUS,
+        "payment_redirect",
+    ),
+    (
+        "a customer's own details changed (not a scam)",
+        "My payment details changed after I moved, can you update my address on the order?",
+        SAFE,
+        None,
+    ),
+    (
         "bank details changed + reply-to elsewhere + urgency",
         "From: Anna Berg <anna.berg@fjellstoff.no>\nReply-To: anna.berg.finance@outlook.com\n"
         "Subject: URGENT payment\n\nOur old account is under audit, so do not pay to the old account. Transfer "
