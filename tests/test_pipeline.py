@@ -230,3 +230,19 @@ def test_asking_whether_it_is_a_person_always_gets_the_ai_disclosure(desk: Desk)
     assert first.reply.strip() == desk.config.disclosure_text()  # the answer, without "I'm not sure"
     ordinary = desk.pipeline.run("c-human-q", "Can I pay with Vipps?")
     assert "AI assistant" not in ordinary.reply  # no repeat on ordinary questions
+
+
+def test_a_hand_off_keeps_why_it_was_opened_and_gathers_later_reasons(desk: Desk) -> None:
+    """Found by a bug hunt: each later turn used to overwrite the hand-off's reason with "the conversation is
+    with staff", so the inbox no longer said the customer wanted a refund."""
+    cid = "c-reasons"
+    first = desk.pipeline.run(cid, "I want a refund for my jacket")
+    assert first.lane is Lane.HUMAN
+    desk.pipeline.run(cid, "I want to talk to a person")
+    desk.pipeline.run(cid, "This is absolutely ridiculous, I am furious, nobody ever answers!")
+    with desk.db.session() as session:
+        (task,) = session.execute(select(Task).where(Task.conversation_id == cid, Task.kind == "handoff")).scalars()
+        reasons = task.summary.split("; ")
+    assert "refund" in reasons[0]  # why the customer is waiting stays first
+    assert any("asked for a person" in r for r in reasons)
+    assert len(reasons) == len(set(reasons))

@@ -37,7 +37,7 @@ from safedesk.domain import (
 from safedesk.errors import IdempotencyConflict, ResponderError, SafeDeskError, TurnInProgress
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
-from safedesk.policy import DraftAction, DraftVerdict, asks_if_human, decide, review_draft
+from safedesk.policy import WITH_STAFF, DraftAction, DraftVerdict, asks_if_human, decide, review_draft
 from safedesk.redaction import Pseudonymizer
 from safedesk.responders.base import Responder
 from safedesk.storage import repository as repo
@@ -386,9 +386,9 @@ class TurnPipeline:
             return self._prepare_answer(session, turn, message, decision, redacted)
         if decision.lane is Lane.HUMAN:
             repo.touch(message.conversation, status="human")
-            repo.open_task(
-                session, cid, "handoff", "; ".join(decision.reasons), message.id, {"topic": decision.topic.value}
-            )
+            # "with staff" says nothing new to the person reading the hand-off: keep its original reasons
+            why = [r for r in decision.reasons if r != WITH_STAFF] or list(decision.reasons)
+            repo.open_task(session, cid, "handoff", "; ".join(why), message.id, {"topic": decision.topic.value})
             text = replies.already_with_staff(self.config) if handed_off else replies.handoff(self.config)
             if any(f.kind == "guard_error" for f in turn.findings):
                 text = replies.GUARD_FAILURE + replies.staff_availability(self.config)

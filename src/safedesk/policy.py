@@ -45,6 +45,7 @@ ASKS_IF_HUMAN = re.compile(
 )
 
 BLOCKING_KINDS = frozenset({"guard_error"})
+WITH_STAFF = "the conversation is with staff"  # the reason for a message in a conversation already handed off
 
 
 def asks_for_person(text: str) -> bool:
@@ -77,8 +78,10 @@ def decide(findings: Sequence[Finding], text: str, policy: PolicyConfig, *, hand
     if unreadable:
         return Decision(Lane.HUMAN, topic, (f"{unreadable[0].guard}: {unreadable[0].reason}",))
 
-    if handed_off:
-        return Decision(Lane.HUMAN, topic, ("the conversation is with staff",))
+    if handed_off:  # a person answers; still say what this message adds (the inbox gathers the reasons)
+        emotional = [f for f in findings if f.kind == "emotion"]
+        extra = (f"{emotional[0].guard}: {emotional[0].reason}",) if emotional else ()
+        return Decision(Lane.HUMAN, topic, (WITH_STAFF, *extra))
 
     lane = policy.lane_for(topic)
     reasons.append(f"topic {topic.value} -> {lane.value}")

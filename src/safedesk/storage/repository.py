@@ -139,18 +139,31 @@ def open_task(
     message_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> Task:
-    """Open an inbox item, unless one of the same kind is already open for the conversation."""
+    """Open an inbox item, unless one of the same kind is already open for the conversation. An open hand-off
+    gathers the reasons of every turn that sent the conversation to a person (the first one stays first:
+    it is why the customer is waiting); other kinds show their latest state."""
     existing = session.execute(
         select(Task).where(Task.conversation_id == conversation_id, Task.kind == kind, Task.status == "open")
     ).scalar_one_or_none()
     if existing is not None and kind != "held_draft":
-        existing.summary = summary
+        existing.summary = _merge_reasons(existing.summary, summary) if kind == "handoff" else summary
         existing.data = {**existing.data, **(data or {})}
         return existing
     task = Task(conversation_id=conversation_id, kind=kind, summary=summary, message_id=message_id, data=data or {})
     session.add(task)
     session.flush()
     return task
+
+
+MAX_SUMMARY_CHARS = 600
+
+
+def _merge_reasons(old: str, new: str) -> str:
+    """'a; b' + 'b; c' -> 'a; b; c'. When too long, the first reason and the latest ones are kept."""
+    reasons = list(dict.fromkeys(r for r in (*old.split("; "), *new.split("; ")) if r.strip()))
+    while len(reasons) > 2 and len("; ".join(reasons)) > MAX_SUMMARY_CHARS:
+        del reasons[1]
+    return "; ".join(reasons)[:MAX_SUMMARY_CHARS]
 
 
 def touch(conversation: Conversation, **fields: Any) -> None:
