@@ -868,3 +868,41 @@ def test_ids_beyond_any_row_are_not_found_not_a_server_error(client: TestClient,
     token = as_agent(client)
     response = client.post(path, data={"csrf_token": token, **data})
     assert response.status_code == 404, response.text
+
+
+# ---- audit log page --------------------------------------------------------------------------------
+
+
+def test_audit_log_page_is_for_owners_and_shows_the_newest_events_escaped(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    from safedesk import audit
+
+    with light.db.session() as session:
+        audit.append(session, "turn.decided", conversation_id="c-<b>x</b>", data={"lane": "<script>x</script>"})
+    as_agent(client)
+    assert client.get("/staff/audit").status_code == 403
+    assert 'href="/staff/audit"' not in client.get("/staff/inbox").text
+    owner = TestClient(staff_app(light))
+    as_owner(owner, owner_secret)
+    page = owner.get("/staff/audit")
+    assert page.status_code == 200 and 'href="/staff/audit"' in page.text
+    assert "turn.decided" in page.text and "staff.login" in page.text
+    assert "<script>x</script>" not in page.text and "&lt;script&gt;" in page.text
+    only_staff = owner.get("/staff/audit", params={"kind": "staff."}).text
+    assert "staff.login" in only_staff and "turn.decided" not in only_staff
+
+
+def test_audit_log_page_checks_the_chain_and_names_a_tampered_event(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    as_owner(client, owner_secret)
+    assert "chain intact" in client.get("/staff/audit", params={"check": "true"}).text
+    with light.db.session() as session:
+        event = session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().first()
+        assert event is not None
+        event.data = '{"edited": true}'
+        first_id = event.id
+    page = client.get("/staff/audit", params={"check": "true"}).text
+    assert "chain broken" in page and f"at event {first_id}" in page
+    assert client.get("/staff/audit", params={"before": str(2**70)}).status_code == 200  # not a 500

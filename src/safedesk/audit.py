@@ -135,3 +135,16 @@ def export_rows(session: Session) -> Iterator[dict[str, Any]]:
             "prev_hash": event.prev_hash,
             "hash": event.hash,
         }
+
+
+def recent_events(
+    session: Session, *, before: int | None = None, kind_prefix: str = "", limit: int = 100
+) -> list[AuditEvent]:
+    """Newest first: up to `limit` events with an id below `before` (all when None) whose kind starts with
+    `kind_prefix` (e.g. "staff." or "turn.")."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    if kind_prefix:
+        query = query.where(AuditEvent.kind.startswith(kind_prefix, autoescape=True))
+    return list(session.execute(query).scalars())

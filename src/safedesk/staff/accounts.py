@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users": frozenset({OWNER}),
     "dashboard": frozenset({OWNER}),
     "redteam": frozenset({OWNER}),  # attacks the desk: runs probes, reads what leaked
+    "audit": frozenset({OWNER}),  # reads the audit log and checks its chain
 }
 
 

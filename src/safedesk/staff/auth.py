@@ -171,7 +171,7 @@ class Forbidden(StaffAuthError):
         super().__init__(permission)
         self.message = (
             "Only owners can open this page."
-            if permission in ("knowledge", "users", "dashboard", "redteam")
+            if permission in ("knowledge", "users", "dashboard", "redteam", "audit")
             else "You are not allowed to do this."
         )
 

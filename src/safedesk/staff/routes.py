@@ -49,9 +49,11 @@ def mount(app: FastAPI, desk: Any) -> None:
     if getattr(app.state, "desk", None) is None:
         app.state.desk = desk
     app.include_router(staff_router)
+    from safedesk.staff.audit_routes import audit_router  # the audit log page
     from safedesk.staff.tools_routes import tools_router  # scam check, redactor, red team
 
     app.include_router(tools_router)
+    app.include_router(audit_router)
 
 
 def _actor(staff: StaffContext) -> inbox.Actor:
