@@ -301,3 +301,21 @@ def test_held_refund_promise_draft_is_edited_and_sent(site: Site, browser: Any, 
     texts = [text for _role, _author, text in delivered(site, cid)]
     assert edited in texts and not any("1,200 NOK" in t for t in texts)
     agent.context.close()
+
+
+def test_owner_reads_the_audit_log_and_checks_its_chain(site: Site, browser: Any, tmp_path: Path) -> None:
+    with site.desk.db.session() as session:
+        owner = accounts.create_user(session, site.desk.vault, "oda", "owner", SECOND_PW, display_name="Oda")
+    assert owner.totp_secret
+    page, errors = staff_page(browser)
+    try:
+        sign_in(page, site, "oda", SECOND_PW, pyotp.TOTP(owner.totp_secret).now())
+        page.get_by_role("link", name="Audit log").click()
+        expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+        expect(page.locator("table.audit-log")).to_contain_text("staff.login")
+        page.get_by_role("button", name="Check the chain").click()
+        expect(page.get_by_role("status")).to_contain_text("chain intact")
+        page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
+        assert errors == []
+    finally:
+        page.context.close()
