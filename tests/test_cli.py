@@ -138,3 +138,19 @@ def test_several_workers_do_not_start_when_the_database_does_not_answer(fresh_de
     assert proc.returncode != 0
     assert "the database did not answer" in proc.stderr and "no workers started" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_turn_reports_a_line_it_cannot_do_in_place_and_goes_on(fresh_demo_dir: Path) -> None:
+    """Found by a bug hunt: a reused idempotency key or a key of the wrong type ended the whole stream."""
+    lines = [
+        {"conversation": "k1", "text": "How long does delivery take?", "idempotency_key": "abc"},
+        {"conversation": "k1", "text": "What are your opening hours?", "idempotency_key": "abc"},
+        {"conversation": "k3", "text": "x", "idempotency_key": {"a": 1}},
+        {"conversation": "", "text": "hi"},
+        {"conversation": "k1", "text": "Do you ship to Sweden?"},
+    ]
+    proc = run("turn", "--project", str(fresh_demo_dir), "--jsonl", stdin="".join(json.dumps(x) + "\n" for x in lines))
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 2 and len(out) == 5 and "Traceback" not in proc.stderr
+    assert [("error" in o) for o in out] == [False, True, True, True, False]
+    assert "already used for a different message" in out[1]["error"] and out[4]["lane"] == "answer"

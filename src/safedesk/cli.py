@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from safedesk.errors import SafeDeskError, UserError
+from safedesk.errors import InputError, SafeDeskError, UserError
 from safedesk.staff.cli_users import users_app
 
 app = typer.Typer(
@@ -44,6 +44,9 @@ def _open_desk(project: Path, llm: str | None = None):  # type: ignore[no-untype
     from safedesk.desk import Desk
 
     return Desk.open(project, llm_url=llm)
+
+
+MAX_ID_CHARS = 200  # conversation ids and idempotency keys, as stored
 
 
 def _machine_output(jsonl: bool) -> bool:
@@ -90,7 +93,14 @@ def _jsonl_loop(
             typer.echo(f"error: {item}", err=True)
             _emit({"error": item}) if machine else None
             continue
-        out = handle(item)
+        try:
+            out = handle(item)
+        except SafeDeskError as exc:  # this line cannot be done (bad field, used key ...): say so, go on
+            bad += 1
+            message = f"line {_number}: {exc}"
+            typer.echo(f"error: {message}", err=True)
+            _emit({"error": message}) if machine else None
+            continue
         _emit(out) if machine else typer.echo(show(out))
     if bad:
         raise typer.Exit(2)
@@ -117,9 +127,12 @@ def turn(project: ProjectOpt, llm: LlmOpt = None, jsonl: JsonlOpt = False, expla
     try:
 
         def handle(item: dict[str, Any]) -> dict[str, Any]:
-            result = desk.pipeline.run(
-                item["conversation"], item["text"], channel="cli", idempotency_key=item.get("idempotency_key")
-            )
+            key = item.get("idempotency_key")
+            if key is not None and not (isinstance(key, str) and 0 < len(key) <= MAX_ID_CHARS):
+                raise InputError(f"idempotency_key must be a string of 1 to {MAX_ID_CHARS} characters")
+            if not 0 < len(item["conversation"]) <= MAX_ID_CHARS:
+                raise InputError(f"conversation must be 1 to {MAX_ID_CHARS} characters")
+            result = desk.pipeline.run(item["conversation"], item["text"], channel="cli", idempotency_key=key)
             return result.to_contract(explain=explain)
 
         def show(out: dict[str, Any]) -> str:
