@@ -606,6 +606,26 @@ def test_upload_a_markdown_file(client: TestClient, light: LightDesk, owner_secr
     assert no_token.status_code == 403 and not (light.project.knowledge_dir / "x.md").exists()
 
 
+def test_a_new_page_or_upload_never_silently_replaces_a_file(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    """Found by a bug hunt: "New page" or an upload named like an existing file overwrote it."""
+    token = as_owner(client, owner_secret)
+    target = light.project.knowledge_dir / "gift-cards.md"
+    client.post("/staff/knowledge/save", data={"csrf_token": token, "name": "gift-cards.md", "content": PAGE})
+    other = PAGE.replace("3 years", "1 week")
+    new_page = client.post(
+        "/staff/knowledge/save", data={"csrf_token": token, "name": "gift-cards.md", "content": other, "new": "1"}
+    )
+    assert new_page.status_code == 400 and "already exists" in new_page.text and "3 years" in target.read_text()
+    upload = client.post("/staff/knowledge/upload", data={"csrf_token": token},
+                         files={"file": ("gift-cards.md", other.encode(), "text/markdown")})  # fmt: skip
+    assert upload.status_code == 400 and "already exists" in upload.text and "3 years" in target.read_text()
+    replaced = client.post("/staff/knowledge/upload", data={"csrf_token": token, "replace": "1"},
+                           files={"file": ("gift-cards.md", other.encode(), "text/markdown")}, follow_redirects=False)  # fmt: skip
+    assert replaced.status_code == 303 and "1 week" in target.read_text()
+
+
 @pytest.mark.parametrize(
     "name",
     [

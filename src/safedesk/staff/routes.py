@@ -473,12 +473,18 @@ def knowledge_edit(
 
 
 def _save_knowledge(
-    request: Request, desk: Any, staff: StaffContext, name: str, data: bytes | str, how: str
+    request: Request, desk: Any, staff: StaffContext, name: str, data: bytes | str, how: str, *, replace: bool = True
 ) -> tuple[tuple[str, ...], str]:
-    """Validate, write, audit and re-ingest. Returns (warnings, error from re-ingest or "")."""
+    """Validate, write, audit and re-ingest. Returns (warnings, error from re-ingest or ""). With
+    `replace=False` (a new page, an upload without "replace") an existing file of that name is refused."""
     checked = knowledge.validate_markdown(name, data)
     knowledge_dir = desk.project.knowledge_dir
     existed = (knowledge_dir / name).exists()
+    if existed and not replace:
+        raise knowledge.KnowledgeFileError(
+            f"A knowledge file named {name} already exists. Edit it, choose another name, or (for an upload) tick "
+            "'Replace a file of the same name'."
+        )
     _path, digest = knowledge.write_file(knowledge_dir, name, checked)
     with desk.db.session() as session:
         audit.append(
@@ -507,10 +513,13 @@ def knowledge_save(
     staff: Annotated[StaffContext, Depends(require_action("knowledge"))],
     name: Annotated[str, Form(max_length=200)] = "",
     content: Annotated[str, Form(max_length=knowledge.MAX_FILE_BYTES * 2)] = "",
+    new: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     desk = get_desk(request)
     try:
-        warnings, error = _save_knowledge(request, desk, staff, name.strip(), content, "edit")
+        warnings, error = _save_knowledge(
+            request, desk, staff, name.strip(), content, "new" if new else "edit", replace=not new
+        )
     except knowledge.KnowledgeFileError as exc:
         return render(
             request,
@@ -519,7 +528,7 @@ def knowledge_save(
             nav="knowledge",
             name=name,
             content=content,
-            new=not name,
+            new=bool(new) or not name,
             error=str(exc),
             counts=None,
         )
@@ -534,6 +543,7 @@ async def knowledge_upload(
     staff: Annotated[StaffContext, Depends(require_action("knowledge"))],
     file: Annotated[UploadFile, File()],
     name: Annotated[str, Form(max_length=200)] = "",
+    replace: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -544,7 +554,9 @@ async def knowledge_upload(
         if len(data) > knowledge.MAX_FILE_BYTES:
             raise knowledge.KnowledgeFileError(f"{target}: too big (at most {knowledge.MAX_FILE_BYTES} bytes).")
         knowledge.safe_path(desk.project.knowledge_dir, target)
-        warnings, error = await run_in_threadpool(_save_knowledge, request, desk, staff, target, data, "upload")
+        warnings, error = await run_in_threadpool(
+            lambda: _save_knowledge(request, desk, staff, target, data, "upload", replace=bool(replace))
+        )
     except knowledge.KnowledgeFileError as exc:
         return await run_in_threadpool(_knowledge_page, request, desk, error=str(exc), status=400)
     if warnings or error:
