@@ -621,8 +621,12 @@ def test_a_new_page_or_upload_never_silently_replaces_a_file(
     upload = client.post("/staff/knowledge/upload", data={"csrf_token": token},
                          files={"file": ("gift-cards.md", other.encode(), "text/markdown")})  # fmt: skip
     assert upload.status_code == 400 and "already exists" in upload.text and "3 years" in target.read_text()
-    replaced = client.post("/staff/knowledge/upload", data={"csrf_token": token, "replace": "1"},
-                           files={"file": ("gift-cards.md", other.encode(), "text/markdown")}, follow_redirects=False)  # fmt: skip
+    replaced = client.post(
+        "/staff/knowledge/upload",
+        data={"csrf_token": token, "replace": "1"},
+        files={"file": ("gift-cards.md", other.encode(), "text/markdown")},
+        follow_redirects=False,
+    )
     assert replaced.status_code == 303 and "1 week" in target.read_text()
 
 
