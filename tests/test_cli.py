@@ -154,3 +154,29 @@ def test_turn_reports_a_line_it_cannot_do_in_place_and_goes_on(fresh_demo_dir: P
     assert proc.returncode == 2 and len(out) == 5 and "Traceback" not in proc.stderr
     assert [("error" in o) for o in out] == [False, True, True, True, False]
     assert "already used for a different message" in out[1]["error"] and out[4]["lane"] == "answer"
+
+
+def test_redact_mapping_is_owner_only_even_over_an_existing_file_and_bad_paths_are_clear(tmp_path: Path) -> None:
+    """Found by a bug hunt: an existing mapping file kept its old (world-readable) mode; a list as mapping
+    and a missing folder gave tracebacks."""
+    mapping = tmp_path / "m.json"
+    mapping.write_text("{}")
+    mapping.chmod(0o644)
+    proc = run("redact", "--mapping", str(mapping), stdin="Jane Smith, jane@example.com\n")
+    assert proc.returncode == 0 and "jane@example.com" not in proc.stdout
+    assert mapping.stat().st_mode & 0o777 == 0o600 and "jane@example.com" in mapping.read_text()
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    for args in (["--restore", str(listed)], ["--mapping", str(tmp_path / "no" / "m.json")]):
+        bad = run("redact", *args, stdin="x\n")
+        assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+
+
+def test_audit_commands_on_an_unreadable_database_exit_2_not_1(tmp_path: Path) -> None:
+    """Exit 1 means "the chain is broken"; a database that cannot be read is a different, clear error."""
+    run("init", str(tmp_path / "shop"))
+    (tmp_path / "shop" / "data").mkdir(exist_ok=True)
+    (tmp_path / "shop" / "data" / "safedesk.db").write_text("garbage")
+    for command in (["audit", "verify"], ["audit", "export"]):
+        proc = run(*command, "--project", str(tmp_path / "shop"))
+        assert proc.returncode == 2 and "cannot read the database" in proc.stderr and "Traceback" not in proc.stderr

@@ -71,3 +71,14 @@ def test_opening_hours(iso: str, open_: bool) -> None:
     config = DeskConfig.model_validate({"business": {"name": "S", "timezone": "Europe/Oslo"}})
     assert config.business.is_open(datetime.fromisoformat(iso).astimezone(UTC)) is open_
     assert "Mon-Fri 09:00-17:00" in config.business.hours_sentence()
+
+
+@pytest.mark.parametrize("span", ["09:00-24:30", "17:00-09:00", "10:00-10:00", "25:00-26:00"])
+def test_opening_hours_past_midnight_or_backwards_are_refused_at_load(tmp_path: Path, span: str) -> None:
+    """Found by a bug hunt: "09:00-24:30" loaded fine, then every hand-off on that day crashed."""
+    from safedesk.config import load_config
+
+    path = tmp_path / "safedesk.yaml"
+    path.write_text(f'business:\n  name: Shop\n  hours:\n    fri: "{span}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="fri"):
+        load_config(path)

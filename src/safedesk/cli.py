@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -336,12 +337,23 @@ def redact(
             mapping = json.loads(restore_from.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"{restore_from}: not a readable JSON mapping ({exc})") from None
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise UserError(f"{restore_from}: not a mapping made by `safedesk redact --mapping` (placeholder -> text)")
         sys.stdout.write(restore(text, mapping))
         return
     result = redact_for_outside_ai(text)
     if mapping_out is not None:
-        mapping_out.touch(mode=0o600)
-        mapping_out.write_text(json.dumps(result.mapping, ensure_ascii=False), encoding="utf-8")
+        from safedesk.files import atomic_write
+
+        # The mapping holds the real names and numbers: owner-only, also when the file already existed.
+        payload = json.dumps(result.mapping, ensure_ascii=False).encode("utf-8")
+        if not mapping_out.parent.is_dir():
+            raise UserError(f"{mapping_out.parent}: no such folder for the mapping; nothing was redacted to stdout")
+        try:
+            atomic_write(mapping_out, lambda fh: fh.write(payload), mode=0o600)
+        except OSError as exc:
+            raise UserError(f"{mapping_out}: cannot write the mapping ({exc.strerror or exc}); nothing was redacted "
+                            "to stdout so that no text goes out without its mapping") from None  # fmt: skip
     sys.stdout.write(result.redacted)
 
 
@@ -471,11 +483,8 @@ def kb_canaries(project: ProjectOpt) -> None:
 def audit_verify(project: ProjectOpt) -> None:
     """Check the audit chain: exit 0 when it holds, 1 and the first broken event when not."""
     from safedesk import audit
-    from safedesk.config import Project
-    from safedesk.storage.db import Database
 
-    db = Database(Project.load(project).database_url)
-    with db.session() as session:
+    with _audit_database(project) as db, db.session() as session:
         report = audit.verify(session)
     if report.ok:
         typer.echo(f"audit chain ok: {report.events} events")
@@ -489,13 +498,37 @@ def audit_verify(project: ProjectOpt) -> None:
 def audit_export(project: ProjectOpt) -> None:
     """Write every audit event as JSON lines to stdout."""
     from safedesk import audit
+
+    with _audit_database(project) as db, db.session() as session:
+        for row in audit.export_rows(session):
+            _emit(row)
+
+
+def _database_error(exc: Exception) -> str:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+    return f"cannot read the database ({type(exc).__name__}: {reason[0]})"
+
+
+@contextlib.contextmanager
+def _audit_database(project: Path) -> Iterator[Any]:
+    """The desk's database for the audit commands. A database that cannot be read is a clear error (exit 2),
+    never exit 1, which `audit verify` keeps for "the chain is broken"."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from safedesk.config import Project
     from safedesk.storage.db import Database
 
-    db = Database(Project.load(project).database_url)
-    with db.session() as session:
-        for row in audit.export_rows(session):
-            _emit(row)
+    url = Project.load(project).database_url
+    try:
+        db = Database(url)
+    except SQLAlchemyError as exc:
+        raise UserError(_database_error(exc)) from None
+    try:
+        yield db
+    except SQLAlchemyError as exc:
+        raise UserError(_database_error(exc)) from None
+    finally:
+        db.dispose()
 
 
 @bench_app.command("turn")

@@ -16,7 +16,8 @@ from safedesk.errors import ConfigError, ProjectNotFound
 
 CONFIG_FILE = "safedesk.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS_RE = re.compile(r"^(closed|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$")
+# HH:MM-HH:MM within one day; the end may be 24:00 (midnight) but nothing past it.
+_HOURS_RE = re.compile(r"^(closed|([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00))$")
 
 
 class _Strict(BaseModel):
@@ -51,7 +52,14 @@ class BusinessConfig(_Strict):
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
             if not _HOURS_RE.match(span.strip()):
-                raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' or 'closed'")
+                raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' (00:00 to 24:00) or 'closed'")
+            if span.strip() != "closed":
+                start, end = span.strip().split("-")
+                if end <= start:
+                    raise ValueError(
+                        f"{day}: {span!r} closes before it opens (hours run within one day; for past midnight "
+                        "use 24:00 and the next day's hours)"
+                    )
         return value
 
     def is_open(self, at: datetime) -> bool:
