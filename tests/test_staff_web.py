@@ -930,3 +930,25 @@ def test_audit_log_page_checks_the_chain_and_names_a_tampered_event(
     page = client.get("/staff/audit", params={"check": "true"}).text
     assert "chain broken" in page and f"at event {first_id}" in page
     assert client.get("/staff/audit", params={"before": str(2**70)}).status_code == 200  # not a 500
+
+
+def test_a_knowledge_file_that_breaks_loading_is_shown_and_re_ingest_retries(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    """Found by a bug hunt: a broken file dropped into knowledge/ stopped every answer, while the page showed
+    no error and "Re-ingest now" said nothing had changed."""
+    from safedesk.errors import ConfigError
+
+    token = as_owner(client, owner_secret)
+    broken = light.project.knowledge_dir / "holiday.md"
+    broken.write_text("---\ntitle: Holiday\naccess: pubic\n---\n\nClosed on 24 December.\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        light.knowledge.refresh()  # what the next customer turn does
+    page = client.get("/staff/knowledge").text
+    assert "does not load" in page and "holiday.md" in page
+    again = client.post("/staff/knowledge/refresh", data={"csrf_token": token}, follow_redirects=False)
+    assert again.status_code == 400 and "holiday.md" in again.text
+    broken.write_text(broken.read_text(encoding="utf-8").replace("pubic", "public"), encoding="utf-8")
+    fixed = client.post("/staff/knowledge/refresh", data={"csrf_token": token}, follow_redirects=False)
+    assert fixed.status_code == 303 and "done=refreshed" in fixed.headers["location"]
+    assert "does not load" not in client.get("/staff/knowledge").text

@@ -134,8 +134,9 @@ class KnowledgeBase:
         """Titles of the public knowledge files, in file order, without duplicates."""
         return list(dict.fromkeys(c.title for c in self.retriever.chunks))
 
-    def refresh(self) -> bool:
-        """Re-ingest when any file was added, removed or changed; returns whether it did.
+    def refresh(self, *, force: bool = False) -> bool:
+        """Re-ingest when any file was added, removed or changed (or always, with `force`); returns whether
+        it did.
 
         If the changed directory does not load (a bad label, broken front matter, an unreadable
         file), this fails closed: the retriever is emptied, so nothing stale is served (the broken
@@ -146,7 +147,7 @@ class KnowledgeBase:
         """
         with self._lock:
             fingerprint = knowledge_fingerprint(self.knowledge_dir)
-            if fingerprint == self.fingerprint:
+            if fingerprint == self.fingerprint and not force:
                 return False
             try:
                 chunks = tuple(load_knowledge(self.knowledge_dir))

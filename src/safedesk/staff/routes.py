@@ -436,6 +436,11 @@ def _knowledge_page(
     request: Request, desk: Any, *, error: str = "", warnings: tuple[str, ...] = (), status: int = 200
 ) -> Response:
     files = knowledge.list_files(desk.knowledge, desk.project.knowledge_dir)
+    if not error and desk.knowledge.last_error:  # the desk answers nothing from knowledge until it is fixed
+        error = (
+            "The knowledge does not load, so the desk answers no question from it until this is fixed: "
+            f"{desk.knowledge.last_error}"
+        )
     return render(
         request,
         "knowledge.html",
@@ -569,8 +574,8 @@ def knowledge_refresh(
     request: Request, staff: Annotated[StaffContext, Depends(require_action("knowledge"))]
 ) -> Response:
     desk = get_desk(request)
-    try:
-        changed = desk.knowledge.refresh()
+    try:  # a broken load is tried again even when no file changed since (the button says "now")
+        changed = desk.knowledge.refresh(force=desk.knowledge.last_error is not None)
     except ConfigError as exc:
         return _knowledge_page(request, desk, error=f"The knowledge could not be re-read: {exc}", status=400)
     with desk.db.session() as session:
