@@ -952,3 +952,14 @@ def test_a_knowledge_file_that_breaks_loading_is_shown_and_re_ingest_retries(
     fixed = client.post("/staff/knowledge/refresh", data={"csrf_token": token}, follow_redirects=False)
     assert fixed.status_code == 303 and "done=refreshed" in fixed.headers["location"]
     assert "does not load" not in client.get("/staff/knowledge").text
+
+
+def test_a_knowledge_file_with_only_a_comment_is_refused(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    token = as_owner(client, owner_secret)
+    only_comment = "---\naccess: public\n---\n\n<!-- only a comment -->\n"
+    response = client.post("/staff/knowledge/upload", data={"csrf_token": token},
+                           files={"file": ("fm-only.md", only_comment.encode(), "text/markdown")})  # fmt: skip
+    assert response.status_code == 400 and "no text to answer from" in response.text
+    assert not (light.project.knowledge_dir / "fm-only.md").exists()

@@ -202,6 +202,11 @@ def _parse_markdown(path: Path, source: str) -> tuple[str, Access, list[_Section
     return title, access, sections
 
 
+def markdown_has_text(body: str) -> bool:
+    """Does this Markdown body give any text to answer from (not only comments, markup or blank lines)?"""
+    return any(section.blocks for section in _markdown_sections(body))
+
+
 def _markdown_sections(body: str) -> list[_Section]:
     tokens = _markdown_parser().parse(body)
     sections = [_Section("")]

@@ -14,7 +14,7 @@ from typing import Any
 from safedesk.domain import Access
 from safedesk.errors import ConfigError, UserError
 from safedesk.files import atomic_write
-from safedesk.knowledge.ingest import SUPPORTED_SUFFIXES, parse_access, split_front_matter
+from safedesk.knowledge.ingest import SUPPORTED_SUFFIXES, markdown_has_text, parse_access, split_front_matter
 
 # A file name staff may create or edit: a plain Markdown file directly in knowledge/.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.md$")
@@ -128,8 +128,10 @@ def validate_markdown(name: str, data: bytes | str) -> Checked:
     title = front.get("title")
     if title is not None and not isinstance(title, str | int | float):
         raise KnowledgeFileError(f"{name}: 'title' must be text.")
-    if not body.strip():
-        raise KnowledgeFileError(f"{name}: the file has no text besides its front matter.")
+    if not body.strip() or not markdown_has_text(body):
+        raise KnowledgeFileError(
+            f"{name}: the file has no text to answer from besides its front matter (only comments or markup)."
+        )
     return Checked(text, str(title or ""), access, tuple(warnings))
 
 
