@@ -251,7 +251,13 @@ def test_a_bare_resend_sends_a_new_code_whatever_the_router_makes_of_it(
             again = run("r-1", word)
             assert again.lane is Lane.VERIFY, (word, again.reply)
             wait_for(lambda n=n: inbox.to(customer.email) if len(inbox.to(customer.email)) == n else [])
-        person = run("r-1", "resend? no, I want to talk to a person")
-        assert person.lane is Lane.HUMAN  # asking for a person still reaches one
+        angry = run("r-1", "Resend it NOW you useless idiots")
+        assert angry.lane is Lane.HUMAN  # an upset customer still reaches a person
+        person = run("r-2", "Reset my password please")
+        run("r-2", customer.email)
+        assert run("r-2", "resend? no, I want to talk to a person").lane is Lane.HUMAN  # asking reaches one
+        after = run("r-2", "resend")
+        assert after.lane is Lane.HUMAN  # the conversation is with staff now: no code behind their back
+        assert person.lane is Lane.VERIFY
     finally:
         desk.close()

@@ -361,21 +361,24 @@ class VerificationDesk:
         state = session.get(VerificationState, conversation_id)
         return state is not None and self._stage(state) in (VerifyStage.AWAITING_IDENTIFIER, VerifyStage.CODE_SENT)
 
-    def should_handle(self, session: Session, conversation_id: str, text: str, lane: Lane) -> bool:
+    def should_handle(
+        self, session: Session, conversation_id: str, text: str, lane: Lane, *, topic_only: bool = False
+    ) -> bool:
         """Should this turn go to `handle`? Requests in the verify lane always do; in the answer lane a
         message does when the conversation awaits what it carries (a code, an identifier, "resend") or it
         claims lost access to the contact on file. Refusals and hand-offs never do, with one exception: a
-        short "resend" while a code is awaited (the desk's own prompt asks for that word, and the router, which
-        reads it without the conversation, may take it for something else, such as a refund)."""
+        short "resend" while a code is awaited, when only the router's topic sent it to a person (`topic_only`:
+        the desk's own prompt asks for that word, and the router, which reads it without the conversation, may
+        take it for something else, such as a refund). A failing guard, an upset customer, a request for a person
+        or a conversation already with staff still goes to a person."""
         if lane is Lane.VERIFY:
             return True
         if lane is Lane.HUMAN:
-            return (
-                len(text.split()) <= _BARE_RESEND_WORDS
-                and not asks_for_person(text)
-                and self._scan(text).resend
-                and self.pending(session, conversation_id)
-            )
+            if not (topic_only and len(text.split()) <= _BARE_RESEND_WORDS and not asks_for_person(text)):
+                return False
+            scan = self._scan(text)
+            state = session.get(VerificationState, conversation_id)
+            return scan.resend and not scan.codes and state is not None and self._stage(state) is VerifyStage.CODE_SENT
         if lane is not Lane.ANSWER:
             return False
         scan = self._scan(text)
