@@ -44,6 +44,9 @@ CASES: list[tuple[str, str, str, str | None]] = [
         SAFE,
         None,
     ),
+    ("a notification, not a redirect", "Your payment details updated successfully.", SAFE, None),
+    ("a question about someone's details", "Have your bank details changed? Please let us know.", SAFE, None),
+    ("someone else's details", "My wife's bank details changed last month, is that a problem?", SAFE, None),
     (
         "bank details changed + reply-to elsewhere + urgency",
         "From: Anna Berg <anna.berg@fjellstoff.no>\nReply-To: anna.berg.finance@outlook.com\n"

@@ -617,9 +617,9 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         "before paying.",
         r"\b(bank|banking|account|payment|remittance|beneficiary|wire|payee|iban)( \S+)? (details|information|info|"
         r"instructions|account|number)s? (have|has) (recently |now )?(been )?(changed|updated|amended|modified)\b",
-        # without have/has ("our bank details changed"): only money words, and not the sender's own ("my ...")
-        r"(?<!\bmy )\b(bank|banking|payment|remittance|beneficiary|wire|payee|iban) (details|information|info|"
-        r"instructions|account|number)s? (are |is |got |just )?(changed|updated|amended|modified)\b",
+        # without have/has: only the sender's organisation announcing it ("our bank details changed")
+        r"\bour (bank|banking|payment|remittance|beneficiary|wire|payee|iban) (details|information|info|"
+        r"instructions|account|number)s? (are |is |got |just )?(changed|amended|modified)\b",
         r"\b(new|updated|changed|different|alternative|alternate) (bank|banking|beneficiary|payment|remittance|"
         r"receiving|iban|wire)( account)? (details|account|information|instructions|number)\b",
         r"\b(change|changes|update) (of|in|to) (our |the )?(bank|banking|payment|remittance|beneficiary) "
