@@ -885,7 +885,6 @@ def test_reveal_cannot_be_done_with_a_get(client: TestClient, light: LightDesk) 
         ("/staff/tasks/99999999999999999999999/edit", {"text": "x"}),
         ("/staff/tasks/99999999999999999999999/approve", {}),
         ("/staff/review/99999999999999999999999", {"verdict": "correct"}),
-        ("/staff/tasks/0/close", {}),
     ],
 )
 def test_ids_beyond_any_row_are_not_found_not_a_server_error(client: TestClient, path: str, data: dict) -> None:
@@ -920,14 +919,16 @@ def test_audit_log_page_is_for_owners_and_shows_the_newest_events_escaped(
 def test_audit_log_page_checks_the_chain_and_names_a_tampered_event(
     client: TestClient, light: LightDesk, owner_secret: str
 ) -> None:
-    as_owner(client, owner_secret)
-    assert "chain intact" in client.get("/staff/audit", params={"check": "true"}).text
+    token = as_owner(client, owner_secret)
+    assert client.post("/staff/audit/check", data={}).status_code == 403  # a POST with the form's token only
+    assert "chain intact" in client.post("/staff/audit/check", data={"csrf_token": token}).text
+    assert "staff.audit_checked" in client.get("/staff/audit").text
     with light.db.session() as session:
         event = session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().first()
         assert event is not None
         event.data = '{"edited": true}'
         first_id = event.id
-    page = client.get("/staff/audit", params={"check": "true"}).text
+    page = client.post("/staff/audit/check", data={"csrf_token": token}).text
     assert "chain broken" in page and f"at event {first_id}" in page
     assert client.get("/staff/audit", params={"before": str(2**70)}).status_code == 200  # not a 500
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from safedesk import audit
-from safedesk.staff.auth import StaffContext, StaffRoute, get_desk, require
+from safedesk.staff.auth import StaffContext, StaffRoute, get_desk, require, require_action
 from safedesk.staff.templating import render
 from safedesk.storage.models import MAX_ROW_ID
 
@@ -25,18 +25,31 @@ def audit_page(
     staff: Annotated[StaffContext, Depends(require("audit"))],
     kind: str = "",
     before: int | None = None,
-    check: bool = False,
 ) -> Response:
+    return _page(request, kind, before, None)
+
+
+@audit_router.post("/audit/check")
+def audit_check(
+    request: Request,
+    staff: Annotated[StaffContext, Depends(require_action("audit"))],
+    kind: Annotated[str, Form(max_length=60)] = "",
+) -> Response:
+    """Walk the whole chain (a POST with the form's token: it writes an audit event and takes a while)."""
+    desk = get_desk(request)
+    with desk.db.session() as session:
+        report = audit.verify(session)
+        audit.append(session, "staff.audit_checked", actor=staff.username,
+                     data={"ok": report.ok, "events": report.events})  # fmt: skip
+    return _page(request, kind, None, report)
+
+
+def _page(request: Request, kind: str, before: int | None, report: audit.ChainReport | None) -> Response:
     desk = get_desk(request)
     kind = kind.strip()[:60]
     if before is not None and not 0 < before <= MAX_ROW_ID:
         before = None
-    report = None
     with desk.db.session() as session:
-        if check:  # walks the whole chain: only on request
-            report = audit.verify(session)
-            audit.append(session, "staff.audit_checked", actor=staff.username,
-                         data={"ok": report.ok, "events": report.events})  # fmt: skip
         events = audit.recent_events(session, before=before, kind_prefix=kind, limit=PAGE_SIZE)
         rows = [
             {"id": e.id, "ts": e.ts, "kind": e.kind, "conversation": e.conversation_id, "actor": e.actor,

@@ -130,7 +130,7 @@ def validate_markdown(name: str, data: bytes | str) -> Checked:
         raise KnowledgeFileError(f"{name}: 'title' must be text.")
     if not body.strip() or not markdown_has_text(body):
         raise KnowledgeFileError(
-            f"{name}: the file has no text to answer from besides its front matter (only comments or markup)."
+            f"{name}: the file has no text to answer from besides its front matter (only headings, comments or markup)."
         )
     return Checked(text, str(title or ""), access, tuple(warnings))
 
