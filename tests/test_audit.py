@@ -68,3 +68,17 @@ def test_export_round_trips_every_event(db: Database) -> None:
     assert [r["id"] for r in rows] == list(ids)
     assert rows[0]["prev_hash"] == audit.GENESIS
     assert all(rows[i]["prev_hash"] == rows[i - 1]["hash"] for i in range(1, len(rows)))
+
+
+def test_an_event_added_at_the_end_outside_the_desk_is_found(db: Database) -> None:
+    """A forged event that links and hashes correctly, but that the chain's head does not count."""
+    with db.session() as session:
+        last = session.execute(select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+        assert last is not None
+        ts, data = last.ts, json.dumps({"i": 99})
+        session.add(AuditEvent(ts=ts, kind="test.event", conversation_id="c1", actor="mallory", data=data,
+                               prev_hash=last.hash,
+                               hash=audit.event_hash(last.hash, ts, "test.event", "c1", "mallory", data)))  # fmt: skip
+    with db.session() as session:
+        report = audit.verify(session)
+    assert not report.ok and "not in the chain's head" in report.reason

@@ -255,3 +255,32 @@ def test_serve_with_several_workers_runs_them_on_postgresql(pg_url: str, fresh_d
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_chain_check_on_a_busy_desk_is_not_a_false_alarm(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events committed while the chain is walked (other workers' turns) move the head ahead of the walk;
+    the check walks them too instead of reporting a chain that "ends early"."""
+    db = Database(pg_url)
+    other = Database(pg_url)
+    try:
+        with db.session() as session:
+            audit.append(session, "test.busy", data={"i": 0})
+        real = audit._Walk.extend
+        calls = {"n": 0}
+
+        def extend_then_someone_appends(self, session, batch):  # type: ignore[no-untyped-def]
+            result = real(self, session, batch)
+            calls["n"] += 1
+            if calls["n"] == 1:
+                with other.session() as concurrent:
+                    audit.append(concurrent, "test.busy", data={"i": 1})
+            return result
+
+        monkeypatch.setattr(audit._Walk, "extend", extend_then_someone_appends)
+        with db.session() as session:
+            report = audit.verify(session)
+        assert report.ok, report
+        assert calls["n"] == 2  # it walked on to the event committed meanwhile
+    finally:
+        db.dispose()
+        other.dispose()

@@ -87,30 +87,63 @@ class ChainReport:
 
 
 def verify(session: Session, batch: int = 2000) -> ChainReport:
-    """Walk the chain in id order; name the first event whose link or hash does not hold."""
-    prev = GENESIS
-    count = 0
-    for event in _iter_events(session, batch):
-        if event.prev_hash != prev:
-            return ChainReport(
-                False,
-                count,
-                event.id,
-                "its link to the previous event does not match (an event before it was changed, removed or inserted)",
-            )
-        expected = event_hash(prev, event.ts, event.kind, event.conversation_id, event.actor, event.data)
-        if expected != event.hash:
-            return ChainReport(False, count, event.id, "its content does not match its hash (the event was edited)")
-        prev = event.hash
-        count += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.last_hash != prev or head.count != count):
-        return ChainReport(False, count, None, "the chain ends early: events at its end were removed")
-    return ChainReport(True, count)
+    """Walk the chain in id order; name the first event whose link or hash does not hold.
+
+    Then compare with the chain's head (last hash and count). On a busy desk, events committed during the
+    walk make the head run ahead of it: those events are walked too, and the head read again, until the two
+    agree. A head behind the walk means events were added outside the desk; a walk that cannot catch up
+    means events at the end were removed."""
+    walk = _Walk()
+    broken = walk.extend(session, batch)
+    for _ in range(_HEAD_ROUNDS):
+        if broken is not None:
+            return broken
+        head = session.execute(
+            select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if head is None or (head.count == walk.count and head.last_hash == walk.prev):
+            return ChainReport(True, walk.count)
+        if head.count < walk.count:
+            return ChainReport(False, walk.count, None, "events at its end are not in the chain's head (added "
+                               "outside the desk)")  # fmt: skip
+        caught_up_from = walk.count
+        broken = walk.extend(session, batch)
+        if broken is None and walk.count == caught_up_from:
+            return ChainReport(False, walk.count, None, "the chain ends early: events at its end were removed")
+    return broken or ChainReport(False, walk.count, None, "the chain kept growing while it was checked; check again")
 
 
-def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:
-    last_id = 0
+_HEAD_ROUNDS = 5
+
+
+class _Walk:
+    """Where a chain walk stands: the last event's hash and id, and how many events held."""
+
+    def __init__(self) -> None:
+        self.prev, self.count, self.last_id = GENESIS, 0, 0
+
+    def extend(self, session: Session, batch: int) -> ChainReport | None:
+        """Walk on from the last event; a report when a link or hash does not hold."""
+        for event in _iter_events(session, batch, after=self.last_id):
+            if event.prev_hash != self.prev:
+                return ChainReport(
+                    False,
+                    self.count,
+                    event.id,
+                    "its link to the previous event does not match (an event before it was changed, removed or "
+                    "inserted)",
+                )
+            expected = event_hash(self.prev, event.ts, event.kind, event.conversation_id, event.actor, event.data)
+            if expected != event.hash:
+                return ChainReport(
+                    False, self.count, event.id, "its content does not match its hash (the event was edited)"
+                )
+            self.prev, self.count, self.last_id = event.hash, self.count + 1, event.id
+        return None
+
+
+def _iter_events(session: Session, batch: int, after: int = 0) -> Iterator[AuditEvent]:
+    last_id = after
     while True:
         rows = (
             session.execute(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch))
