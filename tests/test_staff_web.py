@@ -964,3 +964,17 @@ def test_a_knowledge_file_with_only_a_comment_is_refused(
                            files={"file": ("fm-only.md", only_comment.encode(), "text/markdown")})  # fmt: skip
     assert response.status_code == 400 and "no text to answer from" in response.text
     assert not (light.project.knowledge_dir / "fm-only.md").exists()
+
+
+def test_a_new_file_is_claimed_atomically_and_leaves_no_drafts(tmp_path: Path) -> None:
+    """Two new pages of one name saved at once: the name check and the write are one step (a hard link)."""
+    from safedesk.staff import knowledge
+
+    first = knowledge.validate_markdown("gift-cards.md", PAGE)
+    second = knowledge.validate_markdown("gift-cards.md", PAGE.replace("3 years", "1 week"))
+    knowledge.write_file(tmp_path, "gift-cards.md", first, replace=False)
+    with pytest.raises(knowledge.KnowledgeFileError, match="already exists"):
+        knowledge.write_file(tmp_path, "gift-cards.md", second, replace=False)
+    assert "3 years" in (tmp_path / "gift-cards.md").read_text() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "gift-cards.md"
+    ]

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,10 +144,22 @@ def read_file(knowledge_dir: Path, name: str) -> str:
     return path.read_text(encoding="utf-8-sig")
 
 
-def write_file(knowledge_dir: Path, name: str, checked: Checked) -> tuple[Path, str]:
-    """Write atomically (temp file + rename in the same folder); returns (path, sha256 of the content)."""
+def write_file(knowledge_dir: Path, name: str, checked: Checked, *, replace: bool = True) -> tuple[Path, str]:
+    """Write atomically (temp file + rename in the same folder); returns (path, sha256 of the content).
+    With `replace=False` the file must not exist yet, checked atomically (a hard link fails on an existing
+    name), so two people saving a new page of the same name at once cannot overwrite each other."""
     knowledge_dir.mkdir(parents=True, exist_ok=True)
     path = safe_path(knowledge_dir, name)
     data = checked.text.encode("utf-8")
-    atomic_write(path, lambda handle: handle.write(data), mode=0o644, fsync=True)
+    if replace:
+        atomic_write(path, lambda handle: handle.write(data), mode=0o644, fsync=True)
+        return path, hashlib.sha256(data).hexdigest()
+    draft = path.with_name(f".{path.name}.new-{os.getpid()}-{threading.get_ident()}")
+    try:
+        atomic_write(draft, lambda handle: handle.write(data), mode=0o644, fsync=True)
+        os.link(draft, path)  # never an empty or half-written file under the real name
+    except FileExistsError:
+        raise KnowledgeFileError(f"A knowledge file named {name} already exists.") from None
+    finally:
+        draft.unlink(missing_ok=True)
     return path, hashlib.sha256(data).hexdigest()

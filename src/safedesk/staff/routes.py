@@ -490,7 +490,7 @@ def _save_knowledge(
             f"A knowledge file named {name} already exists. Edit it, choose another name, or (for an upload) tick "
             "'Replace a file of the same name'."
         )
-    _path, digest = knowledge.write_file(knowledge_dir, name, checked)
+    _path, digest = knowledge.write_file(knowledge_dir, name, checked, replace=replace)
     with desk.db.session() as session:
         audit.append(
             session,
