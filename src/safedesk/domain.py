@@ -150,6 +150,9 @@ class Decision:
     lane: Lane
     topic: Topic
     reasons: tuple[str, ...] = ()
+    # The lane comes from the topic's mapping alone: no failing guard, attack, request for a person,
+    # unreadable text, hand-off in progress or sign of emotion (the verifier may then still take a "resend").
+    routed_by_topic_only: bool = False
 
 
 @dataclass(slots=True)

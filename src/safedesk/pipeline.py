@@ -52,10 +52,6 @@ def clean_text(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
-# Findings that make a hand-off more than the router's topic: the verifier must not take such a turn.
-_NOT_TOPIC_ONLY = frozenset({"guard_error", "unreadable_language", "emotion", "injection"})
-
-
 @dataclass
 class _Turn:
     """Mutable working state of one turn (internal to the pipeline)."""
@@ -384,17 +380,9 @@ class TurnPipeline:
         )
 
         # Identity verification: codes to the contact on file, verified lookups, staff tasks.
-        # A hand-off that only the router's topic asked for (no failing guard, no upset customer, nobody asked
-        # for a person, not already with staff): the verifier may still take a bare "resend" (see should_handle).
-        topic_only = (
-            decision.lane is Lane.HUMAN
-            and not handed_off
-            and decision.topic is not Topic.HUMAN_REQUEST
-            and not any(f.kind in _NOT_TOPIC_ONLY for f in turn.findings)
-            and all(r.startswith("topic ") for r in decision.reasons)
-        )
+        # A hand-off that only the router's topic asked for: the verifier may still take a bare "resend".
         if self.verifier is not None and self.verifier.should_handle(
-            session, cid, turn.text, decision.lane, topic_only=topic_only
+            session, cid, turn.text, decision.lane, topic_only=decision.routed_by_topic_only
         ):
             return self._verify(session, turn, message, decision, redacted)
         if decision.lane is Lane.ANSWER:

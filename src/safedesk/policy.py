@@ -89,7 +89,8 @@ def decide(findings: Sequence[Finding], text: str, policy: PolicyConfig, *, hand
     if emotional and policy.emotional_to_human and lane in (Lane.ANSWER, Lane.VERIFY):
         lane = Lane.HUMAN
         reasons.append(f"{emotional[0].guard}: {emotional[0].reason} -> a person")
-    return Decision(lane, topic, tuple(reasons))
+    by_topic_only = not emotional and topic is not Topic.HUMAN_REQUEST
+    return Decision(lane, topic, tuple(reasons), routed_by_topic_only=by_topic_only)
 
 
 def _topic(findings: Sequence[Finding]) -> Topic:
