@@ -47,9 +47,6 @@ def _open_desk(project: Path, llm: str | None = None):  # type: ignore[no-untype
     return Desk.open(project, llm_url=llm)
 
 
-MAX_ID_CHARS = 200  # conversation ids and idempotency keys, as stored
-
-
 def _machine_output(jsonl: bool) -> bool:
     return jsonl or not sys.stdout.isatty()
 
@@ -126,6 +123,7 @@ def turn(project: ProjectOpt, llm: LlmOpt = None, jsonl: JsonlOpt = False, expla
     """Customer turns as JSON lines: {"conversation","text"} in, one result line out per input."""
     desk = _open_desk(project, llm)
     try:
+        from safedesk.storage.models import MAX_ID_CHARS
 
         def handle(item: dict[str, Any]) -> dict[str, Any]:
             key = item.get("idempotency_key")

@@ -13,6 +13,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Conversation ids and idempotency keys: the width of their columns, and the limit the API and CLI check.
+MAX_ID_CHARS = 200
+
 # The largest row id either database stores (a signed 64-bit integer). An id from a URL above it is simply
 # not there: checking first avoids an OverflowError from the driver.
 MAX_ROW_ID = 2**63 - 1
@@ -25,7 +28,7 @@ class Base(DeclarativeBase):
 class Conversation(Base):
     __tablename__ = "conversations"
 
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    id: Mapped[str] = mapped_column(String(MAX_ID_CHARS), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), default="api")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -52,7 +55,7 @@ class Message(Base):
     # before any processing so nothing is lost); `text` is the redacted form, filled by the pipeline.
     text: Mapped[str] = mapped_column(Text, default="")
     original_encrypted: Mapped[str | None] = mapped_column(Text)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(MAX_ID_CHARS))
     # customer: received | processed; assistant/staff: delivered | held, and a held draft after review:
     # approved | edited | rejected (the text sent is then a new delivered message replying to the draft)
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
@@ -110,7 +113,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ts: Mapped[str] = mapped_column(String(40))  # ISO-8601 UTC, part of the hashed content
     kind: Mapped[str] = mapped_column(String(60), index=True)
-    conversation_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(MAX_ID_CHARS), index=True)
     actor: Mapped[str] = mapped_column(String(100), default="desk")
     data: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -34,7 +34,7 @@ from safedesk.desk import Desk
 from safedesk.domain import Role, TurnResult
 from safedesk.errors import IdempotencyConflict, SafeDeskError
 from safedesk.storage import repository as repo
-from safedesk.storage.models import MAX_ROW_ID, Conversation, Message
+from safedesk.storage.models import MAX_ID_CHARS, MAX_ROW_ID, Conversation, Message
 from safedesk.web.security import RateLimits
 from safedesk.web.shared_limits import build_rate_limiter
 
@@ -50,7 +50,7 @@ ConversationId = Annotated[
     str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The conversation id.")
 ]
 IdempotencyHeader = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_ID_CHARS, pattern=r"^[\x21-\x7e]+$")
 ]
 TURN_FAILED = "Your message was kept but could not be answered just now; retry with the same idempotency key."
 TURN_CRASHED = "Internal error. If you sent a message, it was kept; retry with the same idempotency key."
@@ -79,7 +79,7 @@ class MessageIn(BaseModel):
     idempotency_key: str | None = Field(
         default=None,
         min_length=1,
-        max_length=200,
+        max_length=MAX_ID_CHARS,
         pattern=r"^[\x21-\x7e]+$",
         description="Client-generated key; a retry with the same key returns the first reply instead of a "
         "second one. May also be sent as the Idempotency-Key header.",
