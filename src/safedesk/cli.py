@@ -422,7 +422,7 @@ def _open_and_close(project: Path, llm: str | None) -> None:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
     except OperationalError as exc:
-        typer.echo(f"error: the database did not answer: {str(exc.orig).strip().splitlines()[0]}", err=True)
+        typer.echo(f"error: the database did not answer: {_first_line(exc)}", err=True)
         raise SystemExit(2) from None
 
 
@@ -502,9 +502,14 @@ def audit_export(project: ProjectOpt) -> None:
             _emit(row)
 
 
+def _first_line(exc: Exception) -> str:
+    """The driver's own message (SQLAlchemy's `orig`) when there is one, first line only."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _database_error(exc: Exception) -> str:
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
-    return f"cannot read the database ({type(exc).__name__}: {reason[0]})"
+    return f"cannot read the database ({type(exc).__name__}: {_first_line(exc)})"
 
 
 @contextlib.contextmanager
