@@ -3,13 +3,10 @@ threshold was built on (chatterbot-corpus's wheel)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from safedesk.bench.unseen_benign import evaluate_unseen_benign, load_unseen_benign
 from safedesk.datasets import CHATTERBOT
-from safedesk.errors import UserError
 
 needs_wheel = pytest.mark.skipif(
     CHATTERBOT.path() is None, reason="chatterbot-corpus's wheel not downloaded (make install-test)"
@@ -33,13 +30,3 @@ def test_only_the_users_side_of_each_conversation_is_read() -> None:
     assert "My internet is not working." in tech
     assert "Restart your router and check if the cables are connected properly." not in tech  # the bot's answer
     assert len(tech) == len(set(tech))
-
-
-def test_a_missing_or_altered_wheel_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SAFEDESK_CHATTERBOT_WHEEL", str(tmp_path / "nothing.whl"))
-    with pytest.raises(UserError, match="not found"):
-        load_unseen_benign()
-    fake = tmp_path / "chatterbot_corpus-1.3.3-py2.py3-none-any.whl"
-    fake.write_bytes(b"PK not really")
-    with pytest.raises(UserError, match="sha256"):
-        load_unseen_benign(fake)
