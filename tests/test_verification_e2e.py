@@ -166,19 +166,23 @@ def test_change_email_lockout_then_verify_in_new_conversation(tmp_path: Path, sm
 # ---- 2. the same through the real turn pipeline ---------------------------------------------------------------
 
 
-def test_pipeline_change_email_lockout_then_verify_in_new_conversation(
-    fresh_demo_dir: Path, smtp: tuple[SmtpConfig, Inbox]
-) -> None:
+def desk_mailing_codes(project: Path, config: SmtpConfig) -> Any:
+    """The demo desk, opened with its one-time codes going by e-mail to the test's SMTP server."""
     from safedesk.desk import Desk
 
-    config, inbox = smtp
-    settings_path = fresh_demo_dir / "safedesk.yaml"
+    settings_path = project / "safedesk.yaml"
     settings = yaml.safe_load(settings_path.read_text(encoding="utf-8"))
     settings["verification"] = {"email_transport": "smtp", "smtp": config.model_dump()}
     settings_path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
-    customer = demo_customer(fresh_demo_dir / "customers.csv")
+    return Desk.open(project)
 
-    desk = Desk.open(fresh_demo_dir)
+
+def test_pipeline_change_email_lockout_then_verify_in_new_conversation(
+    fresh_demo_dir: Path, smtp: tuple[SmtpConfig, Inbox]
+) -> None:
+    config, inbox = smtp
+    customer = demo_customer(fresh_demo_dir / "customers.csv")
+    desk = desk_mailing_codes(fresh_demo_dir, config)
     try:
         assert getattr(desk.pipeline, "verifier", None) is not None, "Desk.open does not build the verifier"
         run = desk.pipeline.run
@@ -233,15 +237,9 @@ def test_a_bare_resend_sends_a_new_code_whatever_the_router_makes_of_it(
 ) -> None:
     """The desk's prompt says to type "resend"; on its own the router took the word for a refund request and
     handed the conversation off, so no new code was sent (found by a bug hunt through the API)."""
-    from safedesk.desk import Desk
-
     config, inbox = smtp
-    settings_path = fresh_demo_dir / "safedesk.yaml"
-    settings = yaml.safe_load(settings_path.read_text(encoding="utf-8"))
-    settings["verification"] = {"email_transport": "smtp", "smtp": config.model_dump()}
-    settings_path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     customer = demo_customer(fresh_demo_dir / "customers.csv")
-    desk = Desk.open(fresh_demo_dir)
+    desk = desk_mailing_codes(fresh_demo_dir, config)
     try:
         run = desk.pipeline.run
         assert run("r-1", "Reset my password please").lane is Lane.VERIFY
