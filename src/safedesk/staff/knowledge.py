@@ -159,7 +159,10 @@ def write_file(knowledge_dir: Path, name: str, checked: Checked, *, replace: boo
         atomic_write(draft, lambda handle: handle.write(data), mode=0o644, fsync=True)
         os.link(draft, path)  # never an empty or half-written file under the real name
     except FileExistsError:
-        raise KnowledgeFileError(f"A knowledge file named {name} already exists.") from None
+        raise KnowledgeFileError(
+            f"A knowledge file named {name} already exists. Edit it, choose another name, or (for an upload) tick "
+            "'Replace a file of the same name'."
+        ) from None
     finally:
         draft.unlink(missing_ok=True)
     return path, hashlib.sha256(data).hexdigest()

@@ -485,11 +485,6 @@ def _save_knowledge(
     checked = knowledge.validate_markdown(name, data)
     knowledge_dir = desk.project.knowledge_dir
     existed = (knowledge_dir / name).exists()
-    if existed and not replace:
-        raise knowledge.KnowledgeFileError(
-            f"A knowledge file named {name} already exists. Edit it, choose another name, or (for an upload) tick "
-            "'Replace a file of the same name'."
-        )
     _path, digest = knowledge.write_file(knowledge_dir, name, checked, replace=replace)
     with desk.db.session() as session:
         audit.append(
