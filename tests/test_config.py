@@ -73,8 +73,41 @@ def test_opening_hours(iso: str, open_: bool) -> None:
     assert "Mon-Fri 09:00-17:00" in config.business.hours_sentence()
 
 
-@pytest.mark.parametrize("span", ["09:00-24:30", "17:00-09:00", "10:00-10:00"])
-def test_opening_hours_past_midnight_or_backwards_are_refused_at_load(tmp_path: Path, span: str) -> None:
+@pytest.mark.parametrize(
+    ("hours", "iso", "open_"),
+    [
+        # A lunch break: two spans on one day.
+        ({"mon": "09:00-12:00, 13:00-17:00"}, "2026-11-23T11:59:00+01:00", True),
+        ({"mon": "09:00-12:00, 13:00-17:00"}, "2026-11-23T12:30:00+01:00", False),
+        ({"mon": "09:00-12:00,13:00-17:00"}, "2026-11-23T13:00:00+01:00", True),
+        # A late span runs on into the next day (Friday 18:00 to Saturday 02:00) ...
+        ({"fri": "18:00-02:00", "sat": "closed"}, "2026-11-27T23:30:00+01:00", True),
+        ({"fri": "18:00-02:00", "sat": "closed"}, "2026-11-28T01:59:00+01:00", True),
+        ({"fri": "18:00-02:00", "sat": "closed"}, "2026-11-28T02:00:00+01:00", False),
+        ({"fri": "18:00-02:00", "sat": "closed"}, "2026-11-27T17:59:00+01:00", False),
+        # ... and Sunday's into Monday across the week's end.
+        ({"sun": "20:00-01:00", "mon": "closed"}, "2026-11-23T00:30:00+01:00", True),
+        ({"mon": "00:00-24:00"}, "2026-11-23T23:59:00+01:00", True),
+        ({"mon": "18:00-00:00", "tue": "closed"}, "2026-11-24T00:00:00+01:00", False),
+    ],
+)
+def test_opening_hours_with_breaks_and_past_midnight(hours: dict[str, str], iso: str, open_: bool) -> None:
+    business = {"name": "S", "timezone": "Europe/Oslo", "hours": hours}
+    config = DeskConfig.model_validate({"business": business})
+    assert config.business.is_open(datetime.fromisoformat(iso).astimezone(UTC)) is open_
+
+
+def test_hours_sentence_lists_every_span() -> None:
+    hours = {d: "09:00-12:00,13:00-17:00" for d in ("mon", "tue")} | {"fri": "18:00-02:00"}
+    config = DeskConfig.model_validate({"business": {"name": "S", "hours": hours}})
+    assert config.business.hours_sentence().startswith("Mon-Tue 09:00-12:00, 13:00-17:00; ")
+    assert "Fri 18:00-02:00" in config.business.hours_sentence()
+
+
+@pytest.mark.parametrize(
+    "span", ["09:00-24:30", "10:00-10:00", "9:00-17:00", "09:00-12:00,", "09:00-12:00; 13:00-17:00"]
+)
+def test_malformed_opening_hours_are_refused_at_load(tmp_path: Path, span: str) -> None:
     """Found by a bug hunt: "09:00-24:30" loaded fine, then every hand-off on that day crashed."""
     from safedesk.config import load_config
 

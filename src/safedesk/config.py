@@ -16,8 +16,38 @@ from safedesk.errors import ConfigError, ProjectNotFound
 
 CONFIG_FILE = "safedesk.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# HH:MM-HH:MM within one day; the end may be 24:00 (midnight) but nothing past it.
-_HOURS_RE = re.compile(r"^(closed|([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00))$")
+# One opening span: HH:MM-HH:MM. The end may be 24:00 (midnight); an end before the start means the span
+# runs past midnight into the next day ("18:00-02:00").
+_SPAN_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+_HOURS_FORMAT = "'HH:MM-HH:MM' (00:00 to 24:00), several separated by commas, or 'closed'"
+Span = tuple[time, time]  # (opens, closes); closes <= opens: closes the next day, at that time
+
+
+def _parse_time(text: str) -> time:
+    return time.max if text == "24:00" else time.fromisoformat(text)
+
+
+def parse_day_hours(value: str) -> list[Span]:
+    """One weekday's hours: 'closed', or spans like '09:00-12:00, 13:00-17:00' or '18:00-02:00'.
+
+    Raises ValueError with a message a shop owner can act on."""
+    value = value.strip()
+    if value == "closed":
+        return []
+    spans: list[Span] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not _SPAN_RE.match(part):
+            raise ValueError(f"{part!r} is not {_HOURS_FORMAT}")
+        start_text, end_text = part.split("-")
+        if start_text == end_text:
+            raise ValueError(f"{part!r} opens and closes at the same time (open all day is 00:00-24:00)")
+        spans.append((_parse_time(start_text), _parse_time(end_text)))
+    return spans
+
+
+def _runs_past_midnight(span: Span) -> bool:
+    opens, closes = span
+    return closes <= opens
 
 
 class _Strict(BaseModel):
@@ -28,7 +58,8 @@ class BusinessConfig(_Strict):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = "UTC"
     languages: list[str] = ["en"]
-    # Opening hours per weekday, "HH:MM-HH:MM" or "closed". Staff are reachable in these hours.
+    # Opening hours per weekday: "09:00-17:00", "09:00-12:00, 13:00-17:00", "18:00-02:00" (runs past
+    # midnight) or "closed". Staff are reachable in these hours.
     hours: dict[str, str] = Field(
         default_factory=lambda: {d: ("09:00-17:00" if d not in ("sat", "sun") else "closed") for d in WEEKDAYS}
     )
@@ -48,33 +79,35 @@ class BusinessConfig(_Strict):
     @field_validator("hours")
     @classmethod
     def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
-        for day, span in value.items():
+        for day, text in value.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
-            if not _HOURS_RE.match(span.strip()):
-                raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' (00:00 to 24:00) or 'closed'")
-            if span.strip() != "closed":
-                start, end = span.strip().split("-")
-                if end <= start:
-                    raise ValueError(
-                        f"{day}: {span!r} closes before it opens (hours run within one day; for past midnight "
-                        "use 24:00 and the next day's hours)"
-                    )
+            try:
+                parse_day_hours(text)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
         return value
+
+    def _spans(self, day_index: int) -> list[Span]:
+        return parse_day_hours(self.hours.get(WEEKDAYS[day_index % 7], "closed"))
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(ZoneInfo(self.timezone))
-        span = self.hours.get(WEEKDAYS[local.weekday()], "closed").strip()
-        if span == "closed":
-            return False
-        start, end = (time.fromisoformat(p) if p != "24:00" else time.max for p in span.split("-"))
-        return start <= local.time() < end
+        now, today = local.time(), local.weekday()
+        for opens, closes in self._spans(today):
+            if _runs_past_midnight((opens, closes)):
+                if now >= opens:
+                    return True
+            elif opens <= now < closes:
+                return True
+        # Yesterday's late spans that run on into today ("fri 18:00-02:00" is open at 01:00 on Saturday).
+        return any(_runs_past_midnight(span) and now < span[1] for span in self._spans(today - 1))
 
     def hours_sentence(self) -> str:
         """Human-readable opening hours, grouping equal consecutive days: 'Mon-Fri 09:00-17:00; ...'."""
         groups: list[tuple[str, str, str]] = []
         for day in WEEKDAYS:
-            span = self.hours.get(day, "closed").strip()
+            span = ", ".join(p.strip() for p in self.hours.get(day, "closed").split(","))
             if groups and groups[-1][2] == span:
                 groups[-1] = (groups[-1][0], day, span)
             else:
