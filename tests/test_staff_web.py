@@ -518,6 +518,10 @@ def test_reject_a_held_draft_needs_a_note(client: TestClient, light: LightDesk) 
             ).first()
             is None
         )
+        # Found by a bug hunt: the customer was told a person would reply, yet the conversation left the inbox.
+        handoff = session.execute(select(Task).where(Task.kind == "handoff", Task.status == "open")).scalar_one()
+        assert "no refund promised" in handoff.summary
+    assert "no refund promised" in client.get("/staff/inbox").text
     assert json.loads(audit_events(light, "staff.reject")[0].data)["note"] == "no refund promised"
 
 

@@ -418,6 +418,14 @@ def reject(session: Session, task_id: int, note: str, actor: Actor) -> None:
     draft.status = DRAFT_REJECTED
     _finish(task, actor, "rejected", note=note)
     repo.touch(_conversation(session, task.conversation_id), status="human")
+    # The customer still waits for the answer a person promised: the conversation stays in the inbox.
+    repo.open_task(
+        session,
+        task.conversation_id,
+        "handoff",
+        f"held draft rejected ({note}); the customer is waiting for a reply from a person",
+        draft.reply_to,
+    )
     audit.append(
         session,
         "staff.reject",
