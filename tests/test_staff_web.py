@@ -837,6 +837,43 @@ def test_review_queue_and_verdicts(client: TestClient, light: LightDesk) -> None
     assert [json.loads(e.data)["verdict"] for e in events] == ["incorrect", "correct"]
 
 
+def test_review_shows_the_customer_question_for_an_approved_draft_and_groups_answers_without_the_disclosure(
+    light: LightDesk,
+) -> None:
+    """Found by a bug hunt: an approved held draft showed the draft itself as the customer's question, and
+    the same wrong answer was counted twice, with and without the AI disclosure a first reply starts with."""
+    from safedesk.staff import review
+
+    disclosure = "I'm the AI assistant of the shop."
+    with light.db.session() as session:
+        question, _ = repo.record_inbound(session, "c-held", light.vault.encrypt("How long is delivery?"), None, "web")
+        question.text, question.status, question.lane = "How long is delivery?", "processed", "answer"
+        draft = repo.add_message(
+            session, "c-held", Role.ASSISTANT, "Two days.", status="approved", lane="answer", reply_to=question.id
+        )
+        answers = [(draft.id, "c-held", f"{disclosure}\n\nTwo days.")]
+        for cid in ("c-a", "c-b"):
+            q, _ = repo.record_inbound(session, cid, light.vault.encrypt("Delivery?"), None, "web")
+            q.text, q.status, q.lane = "Delivery?", "processed", "answer"
+            answers.append((q.id, cid, f"{disclosure}\n\nTwo days." if cid == "c-a" else "Two days."))
+        for reply_to, cid, text in answers:
+            repo.add_message(
+                session, cid, Role.ASSISTANT, text, status="delivered", lane="answer", reply_to=reply_to, sources=["D"]
+            )
+        review.sync_review_queue(session, 1.0)
+        views = review.list_reviews(session)
+        assert [v.question.text if v.question else None for v in views] == [
+            "How long is delivery?",
+            "Delivery?",
+            "Delivery?",
+        ]
+        for view in views:
+            view.item.status, view.item.verdict = "done", "incorrect"
+        session.flush()
+        recurring = review.recurring_incorrect(session, disclosure=disclosure)
+    assert [(r.text, r.count) for r in recurring] == [("Two days.", 3)]
+
+
 def test_dashboard_draws_svg_charts_from_the_data(client: TestClient, light: LightDesk, owner_secret: str) -> None:
     seed_answers(light, 6)
     seed_handoff(light)

@@ -53,7 +53,11 @@ class Dashboard:
         return f"{100 * count / self.replies:.0f}%" if self.replies else "–"
 
 
-def collect(session: Session, *, days: int = 30, timezone: str = "UTC", now: datetime | None = None) -> Dashboard:
+def collect(
+    session: Session, *, days: int = 30, timezone: str = "UTC", disclosure: str = "", now: datetime | None = None
+) -> Dashboard:
+    """The dashboard's figures. `disclosure`: the AI disclosure a conversation's first reply starts with,
+    left out when equal answers are grouped."""
     zone = ZoneInfo(timezone)
     now = now or utcnow()
     today = now.astimezone(zone).date()
@@ -109,7 +113,7 @@ def collect(session: Session, *, days: int = 30, timezone: str = "UTC", now: dat
         replies=sum(lane_counts.values()),
         review=review_stats(session, since),
         topics_to_people=topics,
-        recurring=recurring_incorrect(session, since=since),
+        recurring=recurring_incorrect(session, since=since, disclosure=disclosure),
         open_tasks=queue_counts(session),
     )
 

@@ -114,11 +114,18 @@ def list_reviews(session: Session, *, status: str = "pending", limit: int = 50) 
             .limit(limit)
         ).all()
     )
-    question_ids = [answer.reply_to for _, answer in items if answer.reply_to]
-    questions: dict[int, Message] = {}
-    if question_ids:
-        questions = {m.id: m for m in session.execute(select(Message).where(Message.id.in_(question_ids))).scalars()}
-    return [ReviewView(item, answer, questions.get(answer.reply_to or -1)) for item, answer in items]
+    return [ReviewView(item, answer, _question(session, answer)) for item, answer in items]
+
+
+def _question(session: Session, answer: Message) -> Message | None:
+    """The customer message an answer replies to. An approved or edited held draft is sent as a new message
+    that replies to the draft, and the draft replies to the customer: follow the chain to the customer."""
+    seen: set[int] = set()
+    message = session.get(Message, answer.reply_to) if answer.reply_to else None
+    while message is not None and message.role != Role.CUSTOMER.value and message.reply_to and message.id not in seen:
+        seen.add(message.id)
+        message = session.get(Message, message.reply_to)
+    return message if message is not None and message.role == Role.CUSTOMER.value else None
 
 
 def pending_count(session: Session) -> int:
@@ -198,8 +205,11 @@ class RecurringAnswer:
     last_conversation: str
 
 
-def recurring_incorrect(session: Session, *, since: datetime | None = None, limit: int = 10) -> list[RecurringAnswer]:
-    """Answers marked incorrect or unsafe, grouped by their text (the same wrong answer again and again)."""
+def recurring_incorrect(
+    session: Session, *, since: datetime | None = None, disclosure: str = "", limit: int = 10
+) -> list[RecurringAnswer]:
+    """Answers marked incorrect or unsafe, grouped by their text (the same wrong answer again and again).
+    The AI disclosure that opens a conversation's first reply (`disclosure`) is not part of the answer."""
     conditions: list[Any] = [ReviewItem.status == "done", ReviewItem.verdict.in_(("incorrect", "unsafe"))]
     if since is not None:
         conditions.append(ReviewItem.reviewed_at >= since)
@@ -212,7 +222,10 @@ def recurring_incorrect(session: Session, *, since: datetime | None = None, limi
         .limit(5000)
     )
     for verdict, note, conversation_id, text in rows:
-        key = " ".join((text or "").split())[:500]
+        text = text or ""
+        if disclosure and text.startswith(disclosure):
+            text = text[len(disclosure) :]
+        key = " ".join(text.split())[:500]
         group = groups.setdefault(key, {"count": 0, "unsafe": 0, "notes": [], "last": conversation_id})
         group["count"] += 1
         group["unsafe"] += verdict == "unsafe"

@@ -415,7 +415,12 @@ def dashboard_page(
     days = days if days in dashboard.PERIODS else 30
     with desk.db.session() as session:
         review.sync_review_queue(session, desk.config.review.sample_rate)
-        data = dashboard.collect(session, days=days, timezone=desk.config.business.timezone)
+        data = dashboard.collect(
+            session,
+            days=days,
+            timezone=desk.config.business.timezone,
+            disclosure=desk.config.disclosure_text(),
+        )
         counts = inbox.queue_counts(session)
     return render(
         request,
