@@ -441,6 +441,21 @@ def test_contact_change_verifies_through_the_old_contact_and_goes_to_a_person(
     assert inbox.recipients() == {"kari.nordmann@example.com"}
 
 
+@pytest.mark.parametrize("with_code", ["{code} (my order is NO-240518)", "{code}, where is my order?"])
+def test_the_request_a_code_was_sent_for_is_not_replaced_by_the_code_message(
+    db: Database, desk: VerificationDesk, sender: RecordingSender, with_code: str
+) -> None:
+    """Found by a bug hunt: a code message that mentioned an order answered the order and silently dropped
+    the pending email change."""
+    say(db, desk, "c-keep", "I want to change my email address. My current one is kari.nordmann@example.com",
+        Topic.ACCOUNT_CHANGE)  # fmt: skip
+    done = say(db, desk, "c-keep", with_code.format(code=sender.last_code()), Topic.ORDER_STATUS)
+    assert done.verified_customer_id == "C-1" and done.lane is Lane.HUMAN
+    assert done.task is not None and done.task.data["request"] == "account_change"
+    (task,) = tasks_of(db, "c-keep")
+    assert task.kind == "verification" and "account change needs a person" in task.summary
+
+
 def test_phone_only_customer_gets_the_code_on_the_phone_on_file(
     db: Database, desk: VerificationDesk, sender: RecordingSender
 ) -> None:
@@ -766,6 +781,9 @@ SCAN_CASES = [
     ("order #1042", (), "1042", None),
     ("my code is 123 456", (), None, "123456"),
     ("NO-240518, code 482910", (), "NO240518", "482910"),
+    # Found by a bug hunt: the right code typed in full-width or Arabic-Indic digits burnt attempts.
+    ("my code is \uff14\uff18\uff12\uff19\uff11\uff10", (), None, "482910"),
+    ("\u0664\u0668\u0662 \u0669\u0661\u0660", (), None, "482910"),
 ]
 
 

@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -276,7 +277,7 @@ def scan_text(text: str, *, code_digits: int, regions: Iterable[str]) -> _Scan:
     code_raw = tuple(
         dict.fromkeys(g for g in _DIGIT_GROUP.findall(code_text) if len(re.sub(r"\D", "", g)) == code_digits)
     )
-    codes = tuple(dict.fromkeys(re.sub(r"\D", "", g) for g in code_raw))
+    codes = tuple(dict.fromkeys(_ascii_digits(g) for g in code_raw))
 
     no_phones = masked
     for start, end in sorted(phone_spans, reverse=True):
@@ -482,7 +483,10 @@ class VerificationDesk:
         just_now: bool = False,
     ) -> VerifyOutcome:
         assert state.customer_id is not None
-        request = topic if topic not in _VAGUE_TOPICS else Topic(state.topic)
+        if just_now:  # the request the code was sent for (`handle` let a clear topic replace a vague one)
+            request = Topic(state.topic)
+        else:
+            request = topic if topic not in _VAGUE_TOPICS else Topic(state.topic)
         text = state.request_text if just_now or topic in _VAGUE_TOPICS else safe_text
         prefix = VERIFIED + " " if just_now else ""
         if request in LOOKUP_TOPICS:
@@ -813,6 +817,12 @@ def lookup_reply(rows: Iterable[dict[str, str]]) -> str:
             sentence += f"; expected delivery {date}"
         sentences.append(sentence + ".")
     return " ".join(sentences)
+
+
+def _ascii_digits(text: str) -> str:
+    """The digits of `text` as ASCII: a code typed on a full-width or Arabic keyboard ("１２３", "١٢٣") is
+    the same code ("\\d" matches any decimal digit, so the groups are found, but the hash needs ASCII)."""
+    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
 
 
 def _mask_codes(text: str, raw_codes: Iterable[str]) -> str:
