@@ -129,6 +129,32 @@ def test_failing_guard_fails_closed_and_loses_nothing(demo_dir: Path, tmp_path: 
         desk.close()
 
 
+def test_a_failing_pii_guard_keeps_the_message_out_of_clear_text(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a bug hunt: when the PII guard failed, nothing was redacted and the inbox showed the name,
+    email, card and phone in clear. Now the stored text is a notice; the original stays encrypted."""
+    project = tmp_path / "desk"
+    shutil.copytree(demo_dir, project)
+    desk = Desk.open(project)
+    try:
+        (pii,) = [g for g in desk.pipeline.inbound if g.name == "pii"]
+
+        def fail(text: str, ctx: GuardContext) -> list[Finding]:
+            raise RuntimeError("presidio fell over")
+
+        monkeypatch.setattr(pii, "check", fail)
+        text = "I'm Kari Nordmann, kari.nordmann@example.com, card 4111 1111 1111 1111. How long is delivery?"
+        result = desk.pipeline.run("c-pii-down", text)
+        assert result.lane is Lane.HUMAN and result.llm_input is None
+        with desk.db.session() as session:
+            stored = session.execute(select(Message).where(Message.role == "customer")).scalar_one()
+            assert "Kari" not in stored.text and "4111" not in stored.text and "Reveal" in stored.text
+            assert desk.vault.decrypt(stored.original_encrypted) == text
+    finally:
+        desk.close()
+
+
 def test_oversized_message_is_kept_and_handed_to_staff(desk: Desk) -> None:
     text = "a" * (desk.config.limits.max_message_chars + 1)
     result = desk.pipeline.run("c-long", text)

@@ -361,6 +361,8 @@ class TurnPipeline:
         ctx = GuardContext(conversation_id=cid, stage=Stage.INBOUND, business_name=self.config.business.name)
         turn.findings = self._run_guards(self.inbound, turn.text, ctx, turn, "inbound")
         redacted = self._redact(session, turn)
+        if self.verifier is not None:  # a live one-time code never reaches a model, staff, or the database
+            redacted = self.verifier.mask_awaited_code(session, cid, turn.text, redacted)
         message.text, message.status = redacted, "processed"
 
         # 4. Policy decides the lane from findings, outside any model.
@@ -511,6 +513,18 @@ class TurnPipeline:
         text = outcome.reply
         if outcome.lane is Lane.HUMAN:
             text = f"{text} {replies.staff_availability(self.config)}"
+            # The customer is told a person will help: make sure one sees the conversation, also when the
+            # verification's own task (a lock, a lost-access hand-off) was closed before they wrote again.
+            repo.touch(message.conversation, status="human")
+            if not repo.has_open_task(session, turn.conversation_id):
+                repo.open_task(
+                    session,
+                    turn.conversation_id,
+                    "handoff",
+                    f"verification {outcome.stage.value.replace('_', ' ')}; the customer wrote again",
+                    message.id,
+                    {"topic": outcome.topic.value},
+                )
         return self._result(turn, Decision(outcome.lane, outcome.topic, decision.reasons), text)
 
     def _outbound_context(
@@ -583,7 +597,12 @@ class TurnPipeline:
     def _redact(self, session: Session, turn: _Turn) -> str:
         """Replace PII with per-conversation placeholders; originals go to the encrypted vault.
 
-        Always runs, even without PII: placeholder look-alikes the customer typed are defused."""
+        Always runs, even without PII: placeholder look-alikes the customer typed are defused. When a guard
+        that finds PII failed, nothing says where the personal data is: the text is not stored in clear at
+        all (the original stays encrypted; staff read it through an audited reveal)."""
+        failed = {f.guard for f in turn.findings if f.kind == "guard_error"}
+        if any(getattr(g, "finds_pii", False) and g.name in failed for g in self.inbound):
+            return replies.PII_UNCHECKED
         spans = [(f.label or "PII", f.span[0], f.span[1]) for f in turn.findings if f.kind == "pii" and f.span]
         mapping: dict[str, str] = {}
         if spans:

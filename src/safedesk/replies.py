@@ -30,6 +30,9 @@ def verify_needed(config: DeskConfig) -> str:
     )
 
 
+# Stored (and shown to staff) instead of a message whose personal data could not be found and redacted.
+PII_UNCHECKED = "[not shown: the personal-data check failed on this message; use Reveal to read the original]"
+
 REFUSAL = (
     "Sorry, I can't help with that request. I can answer questions about our products, orders, shipping, "
     "returns and opening hours, or pass you to a member of staff."

@@ -390,6 +390,16 @@ class VerificationDesk:
             return False
         return bool(scan.codes or scan.has_identifier or scan.resend)
 
+    def mask_awaited_code(self, session: Session, conversation_id: str, text: str, redacted: str) -> str:
+        """`redacted` with any code masked while one is awaited, whatever lane the message then takes (a
+        code typed beside "can I talk to a person?" is not checked, and is never stored or shown in clear).
+        `text` is the original message, where codes are read."""
+        state = session.get(VerificationState, conversation_id)
+        if state is None or self._stage(state) is not VerifyStage.CODE_SENT:
+            return redacted
+        scan = self._scan(text)
+        return _mask_codes(redacted, scan.code_raw) if scan.code_raw else redacted
+
     def verified_customer(self, session: Session, conversation_id: str) -> str | None:
         state = session.get(VerificationState, conversation_id)
         if state is None or self._stage(state) is not VerifyStage.VERIFIED:

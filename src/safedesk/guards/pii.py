@@ -363,6 +363,7 @@ class PiiGuard:
     """Inbound guard: one finding per piece of personal data (kind "pii", label = entity type)."""
 
     stage = Stage.INBOUND
+    finds_pii = True  # the pipeline redacts from this guard's findings, so its failure hides the text
 
     def __init__(
         self,

@@ -155,6 +155,16 @@ def open_task(
     return task
 
 
+def has_open_task(session: Session, conversation_id: str) -> bool:
+    """Is the conversation in the staff inbox (any open task)?"""
+    return (
+        session.execute(
+            select(Task.id).where(Task.conversation_id == conversation_id, Task.status == "open").limit(1)
+        ).first()
+        is not None
+    )
+
+
 MAX_SUMMARY_CHARS = 600
 
 
