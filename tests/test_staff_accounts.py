@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import create_engine, func, inspect, select
 from typer.testing import CliRunner
 
 from safedesk.staff import accounts
@@ -255,6 +258,77 @@ def test_per_ip_throttle(light: LightDesk) -> None:
     assert throttled.status is LoginStatus.THROTTLED and throttled.retry_after_seconds > 0
     assert "network" in throttled.message()
     assert _login(light, "bob", GOOD, ip="198.51.100.7").ok  # another address is not affected
+
+
+class _SlowHasher:
+    """Wraps the hasher: each verification takes a while, and the most running at once is recorded."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.running, self.most = inner, 0, 0
+        self.lock = threading.Lock()
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.05)
+            return self.inner.verify(password_hash, password)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_sign_ins_sent_at_once_get_no_more_guesses_than_one_at_a_time(
+    light: LightDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a security review: 30 sign-ins sent at once all read the counters before any was recorded,
+    so 29 wrong guesses were checked and the right one signed in past the lockout; and each argon2 check
+    takes 64 MiB, so 40 at once took the server from 350 MB to 2.8 GB."""
+    _make_agent(light)
+    slow = _SlowHasher(accounts._hasher)
+    monkeypatch.setattr(accounts, "_hasher", slow)
+    passwords = [f"wrong-guess-{i}" for i in range(15)] + [GOOD]
+    barrier = threading.Barrier(len(passwords))
+
+    def attempt(password: str) -> LoginStatus:
+        barrier.wait()
+        return _login(light, "bob", password, ip="10.9.9.9").status
+
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        statuses = list(pool.map(attempt, passwords))
+    checked = statuses.count(LoginStatus.INVALID) + statuses.count(LoginStatus.OK)
+    assert checked <= accounts.MAX_FAILURES
+    assert slow.most <= accounts.HASHING_AT_ONCE
+    with light.db.session() as session:
+        assert session.execute(select(func.count()).select_from(LoginAttempt)).scalar_one() == checked
+    if LoginStatus.OK not in statuses:  # the right password came too late: the account is locked
+        assert _login(light, "bob", GOOD, ip="10.9.9.8").status is LoginStatus.LOCKED
+
+
+def test_changing_the_password_counts_wrong_current_passwords_toward_the_lockout(light: LightDesk) -> None:
+    """Found by a security review: a stolen session could guess the current password without limit."""
+    _make_agent(light)
+    for i in range(accounts.MAX_FAILURES):
+        with pytest.raises(accounts.AccountError, match="current password is wrong"):
+            accounts.check_current_password(light.db, "bob", f"guess-{i}", "10.0.0.5")
+    with pytest.raises(accounts.AccountError, match="Too many wrong passwords"):
+        accounts.check_current_password(light.db, "bob", GOOD, "10.0.0.5")
+    assert _login(light, "bob", GOOD).status is LoginStatus.LOCKED
+    with light.db.session() as session:
+        assert session.execute(select(func.count()).select_from(LoginAttempt)).scalar_one() == accounts.MAX_FAILURES
+
+
+def test_the_right_current_password_resets_the_failure_count(light: LightDesk) -> None:
+    _make_agent(light)
+    for i in range(accounts.MAX_FAILURES - 1):
+        with pytest.raises(accounts.AccountError):
+            accounts.check_current_password(light.db, "bob", f"guess-{i}", "10.0.0.5")
+    accounts.check_current_password(light.db, "bob", GOOD, "10.0.0.5")
+    assert _login(light, "bob", GOOD).ok
 
 
 def test_disabled_user_cannot_sign_in(light: LightDesk) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 import hmac
 import re
+import threading
 import time
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -21,7 +22,7 @@ from typing import Protocol
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from safedesk.errors import UserError
@@ -126,24 +127,30 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
 
 # argon2id with argon2-cffi's defaults (RFC 9106 "low memory": t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
+# Each hash takes 64 MiB while it runs: 40 sign-ins sent at once took a server from 350 MB to 2.8 GB. The
+# others wait their turn.
+HASHING_AT_ONCE = 2
+_HASHING = threading.BoundedSemaphore(HASHING_AT_ONCE)
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Verified against when the user does not exist, so the time taken does not reveal which names
     exist. Made on first use: each argon2 hash briefly takes 64 MiB, which need not be paid at start."""
-    return _hasher.hash("safedesk-dummy-password-for-timing")
+    return hash_password("safedesk-dummy-password-for-timing")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASHING:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with _HASHING:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -330,6 +337,8 @@ LOCKOUT = timedelta(minutes=15)  # ... locked for this long
 IP_MAX_FAILURES = 20  # per address within IP_WINDOW, then throttled
 IP_WINDOW = timedelta(minutes=15)
 ATTEMPT_RETENTION = timedelta(days=2)
+_CHECKING = threading.Lock()
+_SIGN_IN_LOCK_KEY = 0x5AFE5161  # PostgreSQL advisory-lock key for sign-in checks (any constant)
 
 
 class LoginStatus(enum.StrEnum):
@@ -382,6 +391,27 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds()) + 1)
 
 
+@contextmanager
+def _one_check_at_a_time(db: SessionSource) -> Iterator[Session]:
+    """A transaction in which sign-in counters are read and an attempt reserved, one at a time: in this
+    process (SQLite runs a single worker) and, on PostgreSQL, across workers (a transaction-scoped advisory
+    lock). Without it, attempts sent at once all read the counters before any was recorded, and each got
+    a guess past the lockout."""
+    with _CHECKING, db.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"SELECT pg_advisory_xact_lock({_SIGN_IN_LOCK_KEY})"))
+        yield session
+
+
+def _reserve_attempt(session: Session, username: str, ip: str, now: datetime) -> int:
+    """Record the attempt as a failure before the password is checked (it counts against the limits while
+    in flight); the outcome, once known, overwrites it."""
+    attempt = LoginAttempt(username=username, ip=ip, success=False, ts=now)
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
 def authenticate(
     db: SessionSource,
     cipher: Cipher,
@@ -396,7 +426,8 @@ def authenticate(
     """Check a sign-in. Records the attempt; applies the per-address throttle and per-account lockout.
 
     Three short steps, so the database (SQLite's single write lock) is never held while argon2 runs:
-    read the account and the counters; verify the password and code; record the outcome.
+    read the counters and reserve the attempt (one sign-in at a time); verify the password and code (at
+    most HASHING_AT_ONCE at a time); record the outcome.
 
     Unknown user names fail exactly like wrong passwords (same message, an argon2 verification of
     the same cost, and they lock after the same number of failures), so sign-in does not reveal
@@ -406,8 +437,8 @@ def authenticate(
     username = normalize_username(username)[:64]
     ip = (ip or "unknown")[:64]
 
-    # 1. Throttle and lockout state, and the account (if any).
-    with db.session() as session:
+    # 1. Throttle and lockout state, and the account (if any); the attempt is reserved as a failure.
+    with _one_check_at_a_time(db) as session:
         session.execute(delete(LoginAttempt).where(LoginAttempt.ts < now - ATTEMPT_RETENTION))
         ip_failures = session.execute(
             select(func.count(), func.min(LoginAttempt.ts)).where(
@@ -434,9 +465,14 @@ def authenticate(
             locked_until = as_utc(user.locked_until)
             if locked_until is not None and locked_until > now:
                 return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(locked_until, now))
+            if (user.failed_logins or 0) >= MAX_FAILURES:  # that many failed or still in flight: lock now
+                user.failed_logins, user.locked_until = 0, now + LOCKOUT
+                return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(now + LOCKOUT, now))
+            user.failed_logins = (user.failed_logins or 0) + 1  # reserved; a success resets it
             candidate = _Candidate(
                 user.id, user.password_hash, user.totp_secret_encrypted, user.totp_last_step or 0, bool(user.disabled)
             )
+        attempt_id = _reserve_attempt(session, username, ip, now)
 
     # 2. The expensive part, outside any transaction.
     if candidate is None:
@@ -454,25 +490,27 @@ def authenticate(
     # 3. Record the outcome (re-reading the account: it may have changed meanwhile).
     with db.session() as session:
         if candidate is None:
-            session.add(LoginAttempt(username=username, ip=ip, success=False, ts=now))
             return LoginResult(LoginStatus.INVALID, just_locked=ghost_failures + 1 >= MAX_FAILURES)
         user = session.execute(
             select(StaffUser).where(StaffUser.id == candidate.user_id).with_for_update()
         ).scalar_one_or_none()
+        locked_until = as_utc(user.locked_until) if user is not None else None
         if user is None:
             ok = False
         elif ok and (
             user.disabled
             or user.password_hash != candidate.password_hash
             or (step is not None and step <= (user.totp_last_step or 0))  # a concurrent sign-in used this code
+            or (locked_until is not None and locked_until > now)  # a concurrent attempt locked the account
         ):
             ok = False
-        session.add(LoginAttempt(username=username, ip=ip, success=ok, ts=now))
+        attempt = session.get(LoginAttempt, attempt_id)
+        if attempt is not None:
+            attempt.success = ok
         if user is None:
             return LoginResult(LoginStatus.INVALID)
-        if not ok:
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= MAX_FAILURES:
+        if not ok:  # already counted when it was reserved
+            if (locked_until is None or locked_until <= now) and (user.failed_logins or 0) >= MAX_FAILURES:
                 user.failed_logins, user.locked_until = 0, now + LOCKOUT
                 return LoginResult(LoginStatus.INVALID, user.id, user.username, just_locked=True)
             return LoginResult(LoginStatus.INVALID, user.id, user.username)
@@ -482,3 +520,37 @@ def authenticate(
         if rehash is not None:
             user.password_hash = rehash
         return LoginResult(LoginStatus.OK, user.id, user.username)
+
+
+def check_current_password(
+    db: SessionSource, username: str, password: str, ip: str, *, now: datetime | None = None
+) -> None:
+    """The signed-in user's current password, before it is changed. Wrong guesses count toward the same
+    lockout as sign-in (a stolen session must not get unlimited guesses); raises AccountError."""
+    now = now or utcnow()
+    with _one_check_at_a_time(db) as session:
+        user = require_user(session, username)
+        if (user.failed_logins or 0) >= MAX_FAILURES:  # that many failed or still in flight: lock now
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+        locked_until = as_utc(user.locked_until)
+        locked = locked_until is not None and locked_until > now
+        if not locked:
+            user.failed_logins = (user.failed_logins or 0) + 1  # reserved; the right password resets it
+            user_id, password_hash = user.id, user.password_hash
+            attempt_id = _reserve_attempt(session, user.username, (ip or "unknown")[:64], now)
+    if locked:  # raised outside the transaction, so a lock set just now is kept
+        assert locked_until is not None
+        minutes = max(1, -(-_seconds_until(locked_until, now) // 60))
+        raise AccountError(f"Too many wrong passwords. Try again in {minutes} minute{'s' * (minutes != 1)}.")
+    ok = verify_password(password_hash, password)
+    with db.session() as session:
+        user = session.execute(select(StaffUser).where(StaffUser.id == user_id).with_for_update()).scalar_one()
+        attempt = session.get(LoginAttempt, attempt_id)
+        if attempt is not None:
+            attempt.success = ok
+        if ok:
+            user.failed_logins = 0
+            return
+        if (user.failed_logins or 0) >= MAX_FAILURES:
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+    raise AccountError("Your current password is wrong.")

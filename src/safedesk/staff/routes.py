@@ -738,10 +738,14 @@ def change_password(
     try:
         if password != password2:
             raise accounts.AccountError("The two new passwords differ.")
+        try:
+            accounts.check_current_password(desk.db, staff.username, current, client_ip(request))
+        except accounts.AccountError:
+            with desk.db.session() as session:
+                audit.append(session, "staff.password_check_failed", actor=staff.username)
+            raise
         with desk.db.session() as session:
             user = accounts.require_user(session, staff.username)
-            if not accounts.verify_password(user.password_hash, current):
-                raise accounts.AccountError("Your current password is wrong.")
             accounts.set_password(session, user, password, issuer=_issuer(desk))  # ends every session ...
             token = create_session(
                 session,
