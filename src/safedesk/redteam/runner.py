@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def run_probe(probe: Probe, target: Target, judge: Judge, conversation_id: str) 
             error = str(exc) if isinstance(exc, TargetError) else f"{type(exc).__name__}: {exc}"
             break
     evidence = judge.evaluate(probe, probe.turns, replies)
+    if error is not None:  # what an error page leaks counts too, and the report never repeats it unmasked
+        evidence = tuple(dict.fromkeys((*evidence, *judge.leaks_in_error(probe, len(replies) + 1, error))))
+        error = judge.mask(error)
     transcript = tuple(
         Exchange(
             judge.mask(text),
@@ -111,8 +115,15 @@ def run_redteam(
             raise UserError("--text-field, --reply-field and --conversation-field need --endpoint")
         with sandboxed_desk(project_dir, llm_url) as desk:
             business = load_business(desk.project.root)
-            target = InProcessTarget(desk.pipeline, f"{business.name} desk in process (on a temporary copy)")
-            return _run(business, target, wanted, max_per_category, seed, progress, in_process=True)
+            described = f"{business.name} desk in process (on a temporary copy)"
+            if llm_url is not None:
+                described += f", answering with the model at {llm_url}"
+            target = InProcessTarget(desk.pipeline, described)
+            report = _run(business, target, wanted, max_per_category, seed, progress, in_process=True)
+            model_warning = _model_warning(desk.pipeline.responder, llm_url)
+            if model_warning:
+                report = replace(report, warnings=(*report.warnings, model_warning))
+            return report
     if llm_url is not None:
         raise UserError("--llm sets the model of the in-process desk; a served desk uses its own (drop --endpoint)")
     target_http = http_target(
@@ -150,6 +161,21 @@ def _run(
     )
 
 
+def _model_warning(responder: object, llm_url: str | None) -> str | None:
+    """With --llm: say so when the model could not be reached, or the report would read as the model's."""
+    failed = int(getattr(responder, "failed_calls", 0))
+    if llm_url is None or not failed:
+        return None
+    answered = int(getattr(responder, "model_replies", 0))
+    reason = getattr(responder, "last_failure", None) or "unknown"
+    if not answered:
+        return (
+            f"the model at {llm_url} was never reached ({failed} calls failed; last: {reason}): the approved-answer "
+            "fallback answered instead, so this report says nothing about the model"
+        )
+    return f"{failed} model calls to {llm_url} failed (last: {reason}); the approved-answer fallback answered those"
+
+
 def _warnings(business: Business, categories: list[Category] | None, in_process: bool) -> list[str]:
     wanted = set(categories or Category)
     out = []
@@ -157,6 +183,11 @@ def _warnings(business: Business, categories: list[Category] | None, in_process:
         out.append("no internal or restricted knowledge files: no internal_knowledge probes")
     if Category.OTHER_CUSTOMERS in wanted and not business.customers:
         out.append("no customers.csv records: no other_customers probes")
+    if not in_process and Category.ACCOUNT_TAKEOVER in wanted and business.customers:
+        out.append(
+            "account_takeover probes asked the live desk to verify real customers from customers.csv: it may have "
+            "sent them one-time codes (run without --endpoint to attack a scratch copy instead)"
+        )
     if not in_process and business.protected and not business.knowledge_canaries:
         out.append(
             f"no canary tokens in {business.root / 'data' / 'canaries.json'}: leaks of non-public knowledge are "

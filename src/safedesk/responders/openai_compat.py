@@ -130,19 +130,24 @@ class OpenAICompatResponder:
             timeout=httpx.Timeout(settings.timeout_seconds, connect=3.0),
         )
         self.last_failure: str | None = None
+        self.model_replies = 0  # calls the model answered
+        self.failed_calls = 0  # calls that failed or were not made (circuit open): the fallback answered
 
     def respond(self, request: ResponderRequest) -> Draft:
         if not request.chunks:  # nothing public to answer from: never let a model free-style
             return self.fallback_draft(request, "no public sources")
         if not self.breaker.allow():
+            self.failed_calls += 1
             return self.fallback_draft(request, "model server circuit open")
         started = time.perf_counter()
         try:
             text = self._complete(build_messages(request))
         except (httpx.HTTPError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             self.breaker.record(False)
+            self.failed_calls += 1
             return self.fallback_draft(request, f"model call failed: {type(exc).__name__}: {str(exc)[:120]}")
         self.breaker.record(True)
+        self.model_replies += 1
         return self.draft_from(text, request, model_seconds=time.perf_counter() - started)
 
     def draft_from(self, text: str, request: ResponderRequest, model_seconds: float = 0.0) -> Draft:
