@@ -594,3 +594,72 @@ def test_report_formats() -> None:
     assert 0 <= dev["flagged (verdict != safe)"]["false_flag_rate_ham"] <= 1
     text = format_scam_report(report)
     assert "== dev" in text and "precision" in text and "p50" in text
+
+
+_PHISH_BODY = (
+    "Dear customer, your account has been suspended. Verify your account within 24 hours or it will be closed: "
+    "https://paypal-account-help.net/verify"
+)
+
+
+def _raw_email(headers: str, body_part: str) -> str:
+    return headers.strip() + "\n\n" + body_part
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "rule"),
+    [
+        (
+            "base64 body",
+            _raw_email(
+                "From: PayPal <service@paypal-account-help.net>\nSubject: Notice\nMIME-Version: 1.0\n"
+                "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64",
+                __import__("base64").encodebytes(_PHISH_BODY.encode()).decode(),
+            ),
+            None,
+        ),
+        (
+            "encoded sender name",
+            _raw_email("From: =?UTF-8?B?UGF5UGFs?= <service@account-help.net>\nSubject: Notice", "Hello."),
+            "display_mismatch",
+        ),
+        (
+            "folded sender",
+            _raw_email("From: PayPal\n <service@account-help.net>\nSubject: Notice", "Hello."),
+            "display_mismatch",
+        ),
+    ],
+)
+def test_raw_emails_are_read_as_their_reader_sees_them(name: str, text: str, rule: str | None) -> None:
+    """Found by a bug hunt: a base64 body, an encoded or folded sender name were never decoded, so pasted
+    phishing came back "safe"."""
+    result = assess(text)
+    assert result.verdict != SAFE, (name, result.reasons)
+    if rule:
+        assert rule in {s.rule for s in result.signals}, result.reasons
+
+
+def test_quoted_printable_soft_breaks_do_not_reach_the_reasons() -> None:
+    text = _raw_email(
+        "From: Shop <a@shop.example>\nSubject: x\nContent-Transfer-Encoding: quoted-printable",
+        "Please verify your =\naccount now at https://paypal-account-help.net/verify",
+    )
+    assert not any("= " in r or "=\n" in r for r in assess(text).reasons)
+
+
+@pytest.mark.parametrize(
+    ("sender", "official"),
+    [
+        ("service@paypal.cm", False),
+        ("kundeservice@dnb.co", False),
+        ("info@nordea.com.ng", False),
+        ("service@paypal.co.uk", True),
+        ("service@amazon.com.au", True),
+        ("noreply@dhl.no", True),
+    ],
+)
+def test_typo_endings_are_not_the_brands_own(sender: str, official: bool) -> None:
+    """Found by a bug hunt: any two-letter ending counted as the brand's own, so paypal.cm and dnb.co passed."""
+    name = sender.split("@")[1].split(".")[0].upper()
+    result = assess(f"From: {name} <{sender}>\nSubject: Your account\n\nPlease log in to check a message.")
+    assert ("display_mismatch" in {s.rule for s in result.signals}) is not official, result.reasons

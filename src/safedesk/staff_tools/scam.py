@@ -27,6 +27,8 @@ Any `str` is accepted (empty, huge, lone surrogates, binary junk) and gives a va
 
 from __future__ import annotations
 
+import email
+import email.policy
 import email.utils
 import html
 import ipaddress
@@ -381,11 +383,23 @@ def _split_host(host: str, kind: str) -> _Host | None:
     return _Host(host, label, suffix, sub, kind, ascii_host)
 
 
+# Country endings that are typos of .com / .net ("paypal.cm", "dnb.co"): never taken as the brand's own.
+_TYPO_TLDS = frozenset({"co", "cm", "om", "ne"})
+# Countries whose companies normally sit under "com.<cc>" or "co.<cc>" (amazon.com.au, paypal.co.uk).
+_COM_CC = frozenset("au br mx ar tr sg hk my cn tw co pe ph".split())
+_CO_CC = frozenset("uk jp nz za in kr id il th".split())
+
+
 def _is_official(host: _Host, brand: _Brand) -> bool:
     reg = host.registered
     if reg in brand.official or any(reg.endswith("." + o) for o in brand.official):
         return True
-    return host.label in brand.tokens and bool(_PLAIN_SUFFIXES.match(host.suffix)) and host.suffix not in _RISKY_TLDS
+    if host.label not in brand.tokens or not _PLAIN_SUFFIXES.match(host.suffix) or host.suffix in _RISKY_TLDS:
+        return False
+    first, _, country = host.suffix.partition(".")
+    if not country:
+        return first not in _TYPO_TLDS
+    return country in (_COM_CC if first == "com" else _CO_CC)
 
 
 def _near(a: str, b: str) -> bool:
@@ -502,8 +516,44 @@ _ANCHOR = re.compile(
 _TAG = re.compile(r"(?s)<(?![\w.+\-]{1,64}@[\w.\-]{1,255}>)[a-zA-Z/!][^<>]{0,2000}>")  # not <name@example.com>
 
 
+# A pasted raw email starts with header lines; these names tell it from a note that happens to start "Re: ...".
+_RAW_HEADER_START = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]")
+_EMAIL_HEADER_NAMES = frozenset(
+    "from sender reply-to return-path received subject to date message-id mime-version content-type "
+    "content-transfer-encoding authentication-results dkim-signature".split()
+)
+
+
+def _readable_email(text: str) -> str:
+    """A raw email (RFC 5322 headers, perhaps MIME parts) as its reader sees it: headers unfolded, encoded
+    words decoded ("=?UTF-8?B?UGF5UGFs?=" -> "PayPal"), text parts decoded from base64 or quoted-printable.
+    Any other text comes back unchanged. Parsed by the standard library's email package."""
+    if not _RAW_HEADER_START.match(text[:1000]):
+        return text
+    try:
+        message = email.message_from_string(text.lstrip(), policy=email.policy.default)
+        if not {k.lower() for k in message.keys()} & _EMAIL_HEADER_NAMES:
+            return text
+        lines = []
+        for name, value in message.items():
+            lines.append(f"{name}: {' '.join(str(value).split())}")
+        bodies = []
+        for part in message.walk():
+            if part.is_multipart() or part.get_content_maintype() != "text":
+                continue
+            try:
+                content = part.get_content()
+            except (LookupError, ValueError, AssertionError):  # an unknown charset or a broken part: as sent
+                content = part.get_payload()
+            if isinstance(content, str):
+                bodies.append(content)
+    except Exception:  # hostile input must never break the check: read it as plain text
+        return text
+    return "\n".join(lines) + "\n\n" + "\n\n".join(bodies)
+
+
 def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
-    raw = _sanitize(text)
+    raw = _sanitize(_readable_email(text))
     hrefs = []
     if "</a>" in raw.lower():
         for m in _ANCHOR.finditer(raw):
