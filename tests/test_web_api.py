@@ -596,3 +596,27 @@ def test_a_used_idempotency_key_with_different_text_is_a_409_not_a_lost_message(
                            json={"text": "I want a refund", "idempotency_key": "dup1"})  # fmt: skip
     assert streamed.status_code == 409
     assert client.get(f"/api/v1/conversations/{cid}/messages").json()["messages"] == before  # nothing stored
+
+
+def test_staff_tools_take_their_full_length_of_non_latin_text(client: TestClient, web_desk: Any) -> None:
+    """Found by a bug hunt: 15,000 Cyrillic characters (the scam check takes 16,000) form-encode to ~90 kB, and
+    the desk's 64 kB body limit answered with a bare JSON 413 instead of the page."""
+    import re
+
+    from safedesk.staff import accounts
+
+    password = "kayak-fjord-lantern-42"
+    with web_desk.db.session() as session:
+        accounts.create_user(session, web_desk.vault, "cyril", "agent", password, totp=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/login").text).group(1)  # type: ignore[union-attr]
+    signed_in = client.post(
+        "/staff/login",
+        data={"username": "cyril", "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/tools/scam").text).group(1)  # type: ignore[union-attr]
+    text = ("Здравствуйте, пожалуйста оплатите счёт сегодня. " * 400)[:15_000]
+    response = client.post("/staff/tools/scam", data={"text": text, "csrf_token": token})
+    assert response.status_code == 200, response.text[:200]
+    assert "text/html" in response.headers["content-type"]

@@ -34,7 +34,9 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")
 STAFF_MODULES = ("safedesk.staff.routes", "safedesk.web.staff")
 # Request-size limits above `limits.max_request_bytes` for some paths: staff knowledge uploads
 # (files up to 256 KiB, plus multipart overhead).
-DEFAULT_PATH_LIMITS = {"/staff/knowledge/upload": 320 * 1024}
+# The staff tools take up to 16,000 characters of text, and a form sends a character of Cyrillic, Chinese or
+# emoji as up to 12 bytes ("%F0%9F%98%80"): their pages get room for that, so the page can answer.
+DEFAULT_PATH_LIMITS = {"/staff/knowledge/upload": 320 * 1024, "/staff/tools/": 256 * 1024}
 
 
 class Health(BaseModel):
