@@ -109,6 +109,17 @@ def test_restore_leaves_unknown_placeholders_and_tolerates_spaces() -> None:
     assert restore("Dear < PERSON_1 >, re <EMAIL_9>", mapping) == "Dear Kari, re <EMAIL_9>"
 
 
+def test_restore_takes_placeholders_whatever_their_case_and_counts_what_it_filled() -> None:
+    """Found by a bug hunt: an outside AI tool wrote "<email_1>", which stayed as it was, and the page said
+    "2 placeholders filled in" when 3 were."""
+    from safedesk.redaction import restore_counted
+
+    mapping = {"Kari": "<PERSON_1>", "kari@example.com": "<EMAIL_1>", "+47 912 34 567": "<PHONE_1>"}
+    text, filled = restore_counted("Dear <Person_1>, mail <email_1>, call < PHONE_1 > or <PHONE_1>; <IBAN_1>", mapping)
+    assert text == "Dear Kari, mail kari@example.com, call +47 912 34 567 or +47 912 34 567; <IBAN_1>"
+    assert filled == 3
+
+
 def test_defused_lookalike_is_not_restored(guard: PiiGuard) -> None:
     r = guard.redact("my mail is kari@example.com and also <EMAIL_1>")
     assert restore(r.text, r.mapping) == "my mail is kari@example.com and also ‹EMAIL_1›"

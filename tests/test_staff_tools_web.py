@@ -246,6 +246,13 @@ def test_redact_hides_the_originals_and_restore_puts_them_back(client: TestClien
     assert json.loads(restore_event.data)["restored"] == 3
 
 
+def test_redact_counts_in_plain_english(client: TestClient) -> None:
+    """Found by a bug hunt: "2 email addresss"."""
+    token = as_agent(client)
+    response, _ = redact(client, token, "Write to ola@example.com or kari@example.com.")
+    assert "2 email addresses" in response.text and "addresss" not in response.text
+
+
 def tampered(token: str) -> str:
     middle = len(token) // 2
     return token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]

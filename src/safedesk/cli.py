@@ -336,7 +336,7 @@ def redact(
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"{restore_from}: not a readable JSON mapping ({exc})") from None
         if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-            raise UserError(f"{restore_from}: not a mapping made by `safedesk redact --mapping` (placeholder -> text)")
+            raise UserError(f"{restore_from}: not a mapping made by `safedesk redact --mapping` (text -> placeholder)")
         sys.stdout.write(restore(text, mapping))
         return
     result = redact_for_outside_ai(text)

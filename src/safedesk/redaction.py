@@ -205,13 +205,28 @@ def reverse_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+# What comes back from an outside AI tool may change a placeholder's case or spacing ("<email_1>", "< PHONE_1 >").
+_RETURNED_PLACEHOLDER_RE = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?_\d{1,6})\s*>")
+
+
 def restore(text: str, mapping: Mapping[str, str]) -> str:
     """Put the original values back for every known placeholder; unknown placeholders stay as they are."""
+    return restore_counted(text, mapping)[0]
+
+
+def restore_counted(text: str, mapping: Mapping[str, str]) -> tuple[str, int]:
+    """`restore`, and how many distinct placeholders were filled in. A placeholder is recognised whatever
+    its case or the spaces inside its brackets."""
     originals = reverse_mapping(mapping)
     if not originals:
-        return text
+        return text, 0
+    filled: set[str] = set()
 
     def put_back(match: re.Match[str]) -> str:
-        return originals.get(f"<{match.group(1)}>", match.group(0))
+        placeholder = f"<{match.group(1).upper()}>"
+        if placeholder not in originals:
+            return match.group(0)
+        filled.add(placeholder)
+        return originals[placeholder]
 
-    return PLACEHOLDER_RE.sub(put_back, text)
+    return _RETURNED_PLACEHOLDER_RE.sub(put_back, text), len(filled)

@@ -177,9 +177,16 @@ def _pii_guard(desk: Any) -> Any | None:
 
 def _found(counts: dict[str, int]) -> list[str]:
     return [
-        f"{n} {PII_LABELS.get(kind, kind.lower().replace('_', ' '))}{'s' if n != 1 else ''}"
+        f"{n} {_plural(PII_LABELS.get(kind, kind.lower().replace('_', ' ')), n)}"
         for kind, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+
+
+def _plural(label: str, n: int) -> str:
+    """ "2 email addresses", "2 names": English plurals of the PII labels."""
+    if n == 1:
+        return label
+    return label + ("es" if label.endswith(("s", "x", "sh", "ch")) else "s")
 
 
 def _redact_page(request: Request, *, status: int = 200, **context: Any) -> Response:
@@ -235,7 +242,7 @@ def restore(
     answer: Annotated[str, Form(max_length=MAX_REDACT_CHARS * _FORM_SLACK)] = "",
     token: Annotated[str, Form(max_length=MAX_TOKEN_CHARS * 2)] = "",
 ) -> Response:
-    from safedesk.staff_tools.redactor import restore as restore_text
+    from safedesk.staff_tools.redactor import restore_with_count
 
     desk = get_desk(request)
     try:
@@ -246,8 +253,7 @@ def restore(
         cleaned = clean_staff_text(answer, "answer", MAX_REDACT_CHARS)
     except UserError as exc:
         return _redact_page(request, status=400, restore_error=str(exc), token=token, answer=answer[:MAX_REDACT_CHARS])
-    restored = restore_text(cleaned, mapping)
-    used = sum(1 for placeholder in set(mapping.values()) if placeholder in cleaned)
+    restored, used = restore_with_count(cleaned, mapping)
     with desk.db.session() as session:
         audit.append(session, "staff.restore", actor=staff.username, data={"chars": len(cleaned), "restored": used})
     return _redact_page(request, restored=restored, restored_count=used, token=token)

@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from safedesk.redaction import PiiSpan, Pseudonymizer
-from safedesk.redaction import restore as _restore
+from safedesk.redaction import PiiSpan, Pseudonymizer, restore_counted
 
-__all__ = ["PiiAnalyzer", "RedactionResult", "redact_for_outside_ai", "restore"]
+__all__ = ["PiiAnalyzer", "RedactionResult", "redact_for_outside_ai", "restore", "restore_with_count"]
 
 
 class PiiAnalyzer(Protocol):
@@ -65,4 +64,9 @@ def redact_for_outside_ai(
 
 def restore(text: str, mapping: Mapping[str, str]) -> str:
     """Put the original values back into text written with the placeholders (e.g. an AI's answer)."""
-    return _restore(text, mapping)
+    return restore_counted(text, mapping)[0]
+
+
+def restore_with_count(text: str, mapping: Mapping[str, str]) -> tuple[str, int]:
+    """`restore`, and how many distinct placeholders it filled in."""
+    return restore_counted(text, mapping)
