@@ -50,7 +50,7 @@ from typing import Any
 from safedesk.bench.stats import percentile
 from safedesk.datasets import shared_data_dir
 from safedesk.errors import UserError
-from safedesk.staff_tools.scam import DANGEROUS_FROM, SAFE_BELOW, assess
+from safedesk.staff_tools.scam import DANGEROUS_FROM, MAX_CHARS, SAFE_BELOW, assess
 
 DATASET = "scam/SMSSpamCollection.tsv"
 BITEXT = "intents/bitext_customer_support_training_4514.csv"
@@ -207,10 +207,37 @@ def evaluate_scam(
     }
     for split in splits:
         report["splits"][split] = _evaluate_split([r for r in rows if r.split == split], examples)
+    report["hostile_ms"] = hostile_latency()
     if benign:
         report["benign"] = {name: _evaluate_benign(texts, examples) for name, texts in load_benign(data_dir).items()}
         report["benign_note"] = "all rows benign; bitext was looked at while tuning, clinc150 never"
     return report
+
+
+# Pathological inputs at the checker's full length: a regex that backtracks on one of them shows up here as
+# seconds (a 16,000-digit run once took 2.7 s: "[\\d,]*" restarted at every digit).
+HOSTILE_INPUTS = {
+    "digits": "1",
+    "digits and commas": "1,",
+    "one letter": "a",
+    "at signs": "a@",
+    "URL path": "a/",
+    "dots": "a.",
+}
+
+
+def hostile_latency(repeats: int = 3) -> dict[str, float]:
+    """Median milliseconds of `assess` on each HOSTILE_INPUTS pattern repeated to MAX_CHARS characters."""
+    out = {}
+    for name, unit in HOSTILE_INPUTS.items():
+        text = (unit * (MAX_CHARS // len(unit) + 1))[:MAX_CHARS]
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            assess(text)
+            times.append((time.perf_counter() - start) * 1000)
+        out[name] = round(statistics.median(times), 1)
+    return out
 
 
 def _pct(value: float | None) -> str:
@@ -235,6 +262,9 @@ def format_scam_report(d: dict[str, Any]) -> str:
             lines.append(f"  rules on {label}: {fired}")
         lat = s["latency_ms"]
         lines.append(f"  latency per message: p50 {lat['p50']} ms, p95 {lat['p95']} ms")
+    if d.get("hostile_ms"):
+        shown = ", ".join(f"{k} {v} ms" for k, v in d["hostile_ms"].items())
+        lines.append(f"\n== hostile input, {MAX_CHARS:,} characters each (median of 3): {shown}")
     if d.get("benign"):
         lines.append(f"\n== benign customer-service text ({d['benign_note']})")
         for name, b in d["benign"].items():

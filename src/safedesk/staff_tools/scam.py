@@ -772,7 +772,7 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         "prize_words",
         'Prize or lottery language ("{ev}").',
         r"\b(lottery|jackpot|sweepstakes?|prize draw|lucky draw|cash prize|grand prize)\b",
-        r"(\d|£|\$|€)[\d,]* ?(cash|prize)\b",
+        r"(?<![\d,])(\d|£|\$|€)[\d,]* ?(cash|prize)\b",  # from a number's start only: linear on long digit runs
         r"\b(lucky day|(claim|prize|bonus) code|un-?redeemed( \S+)? points)\b",
         r"\b((kr|nok|sek|dkk) til gode|(you are|you're|you have been) (due|eligible for|owed) an? (tax )?refund|"
         r"tax refund of)\b",
