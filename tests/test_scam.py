@@ -663,3 +663,41 @@ def test_typo_endings_are_not_the_brands_own(sender: str, official: bool) -> Non
     name = sender.split("@")[1].split(".")[0].upper()
     result = assess(f"From: {name} <{sender}>\nSubject: Your account\n\nPlease log in to check a message.")
     assert ("display_mismatch" in {s.rule for s in result.signals}) is not official, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "Hei, er du på kontoret? Jeg trenger en rask betaling til en ny leverandør i dag. Ikke si det til noen.",
+            "authority_secrecy",
+        ),
+        (
+            "Sehr geehrter Kunde, Ihr Konto wurde vorübergehend gesperrt. Bitte bestätigen Sie Ihre Daten.",
+            "account_threat",
+        ),
+        (
+            "Hello, please use the account below for all future payments: IBAN GB29 NWBK 6016 1331 9268 19.",
+            "payment_redirect",
+        ),
+        ("All future invoices must now be paid to our account at Revolut.", "payment_redirect"),
+        ("I need 5 Apple gift cards for a client, how many can you get today? Send me the codes.", "gift_cards"),
+    ],
+)
+def test_scams_a_bug_hunt_found_missed(text: str, rule: str) -> None:
+    """Found by a bug hunt: Norwegian CEO fraud, German 'Konto gesperrt' and 'use the account below for all future
+    payments' were 'safe'."""
+    result = assess(text)
+    assert result.verdict != SAFE and rule in {s.rule for s in result.signals}, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, can I pay with two of your gift cards? How many can I use on one order?",
+        "Do you sell gift cards? How many can I buy at once for my staff?",
+    ],
+)
+def test_customers_asking_about_the_shops_gift_cards_are_safe(text: str) -> None:
+    """Found by a bug hunt: a customer asking about paying with the shop's gift cards was 'suspicious'."""
+    assert assess(text).verdict == SAFE, assess(text).reasons

@@ -659,6 +659,8 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\blogga in( \S+){0,3} (for att|och) (ta emot|bekrafta|verifiera|uppdatera|undvika)\b",
         r"\b(bekreft|verifiser|oppdater|bekrafta|verifiera|uppdatera) (din|dine|ditt|dina) "
         r"(konto|identitet|betalingsinformasjon|kortopplysninger|kontouppgifter|kortuppgifter)\b",
+        r"\b(bestatigen|verifizieren|aktualisieren) sie (bitte )?(ihre|ihr) (daten|konto|identitat|kontodaten|"
+        r"zahlungsdaten|kartendaten|zugangsdaten)\b",
         negatable=True,
     ),
     _rule(
@@ -682,6 +684,10 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\b(nytt|nye|endret|endrede|nya|andrat|andrade|nyt) (kontonummer|bankkonto|bankopplysninger|"
         r"betalingsinformasjon|bankuppgifter|kontonr)\b",
         r"\bkontonummer(et)? (vart|er|har) (blitt )?endret\b",
+        r"\buse (the|this|our|my) (\S+ )?(account|iban|bank details|account details)( \S+){0,3} for (all )?(future|"
+        r"upcoming|further|subsequent) (payments|invoices|transfers)\b",
+        r"\b(all )?(future|upcoming|subsequent) (payments|invoices|transfers) (should|must|need to|are to) (now )?"
+        r"(go|be (sent|paid|made|transferred|directed|routed))( \S+){0,2} to\b",
     ),
     _rule(
         "authority_secrecy",
@@ -695,6 +701,11 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"the others|colleagues|the team|your colleagues)\b",
         r"\b(i'm|i am) (in a meeting|in meetings|boarding|travell?ing|on a (flight|plane|call))( \S+){0,4} "
         r"(can't|cannot|unable to|not able to) (talk|call|speak|take calls|answer)\b",
+        r"\b(er du|ar du|bist du|sind sie) (pa|i|im) (kontoret|buro|office)\b",
+        r"\b(ikke|inte) (si|fortell|nevn|sag|beratta|namn)( det| dette| detta)?( til| for)? (noen|nogon|nagon|andre)\b",
+        r"\b(sagen sie|sag) (es |das )?niemandem\b",
+        r"\b(jeg|jag|ich) (trenger|behover|brauche) (en |eine |ein )?(rask|hurtig|snabb|diskret|dringende|schnelle|"
+        r"kleine) (betaling|betalning|overforing|zahlung|uberweisung|tjeneste|tjanst|gefallen)\b",
         negatable=True,
     ),
     _rule(
@@ -702,7 +713,8 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         'Asks for gift cards or their codes ("{ev}"): a payment that cannot be traced or refunded.',
         r"\b(gift ?cards?|gift ?vouchers?|(itunes|apple|google ?play|steam|amazon|razer( gold)?|ebay|vanilla) "
         r"(gift )?(cards?|codes?)|paysafe ?cards?|neosurf)\b[^\n]{0,150}\b(scratch|the codes?|card (codes?|numbers?)|"
-        r"(pictures?|photos?|pics?|images?|snapshots?|screenshots?) of|reimburse|how many)\b",
+        r"(pictures?|photos?|pics?|images?|snapshots?|screenshots?) of|reimburse|how many( \S+){0,3} (can|could) you "
+        r"(get|buy|purchase|pick up))\b",
         r"\b(scratch|(pictures?|photos?|pics?|screenshots?) of|reimburse|buy (me |us )?(\d+|some|several|a few|"
         r"multiple)|purchase (\d+|some|several|a few|multiple)|get (me )?(\d+|some|several))\b[^\n]{0,150}\b"
         r"(gift ?cards?|(itunes|apple|google ?play|steam|amazon|razer( gold)?|ebay|vanilla) (gift )?cards?|"
@@ -838,6 +850,9 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\b(mailbox|storage) (is )?(full|almost full|over (its )?quota)\b",
         r"\b(konto|kort)(en|et)? (din|ditt|ditt)? ?(er|blir|har blitt|har|kommer att) (sperret|stengt|suspendert|"
         r"blokkert|sparrats|sparrat|stangts|stangas|blockerats|blockerat)\b",
+        r"\b(ihr|ihre|dein|deine)( \S+)? (konto|kundenkonto|karte|kreditkarte|zugang|postfach)( \S+){0,3} (wurde|wird|"
+        r"ist|wurden) (vorubergehend |dauerhaft |jetzt |leider )?(gesperrt|eingeschrankt|deaktiviert|blockiert|"
+        r"gekundigt)\b",
     ),
 )
 
