@@ -109,6 +109,8 @@ FINDS = [
     ("born 12.03.1985", "DATE_OF_BIRTH", "12.03.1985"),
     ("Date of birth: 1985-03-12", "DATE_OF_BIRTH", "1985-03-12"),
     ("my IP is 192.168.10.24", "IP_ADDRESS", "192.168.10.24"),
+    # Found by a bug hunt: the span took in the "to" before the street, so a restored answer read "Send it to to".
+    ("Send it to Karl Johans gate 5, 0154 Oslo.", "ADDRESS", "Karl Johans gate 5, 0154 Oslo"),
 ]
 
 

@@ -639,6 +639,12 @@ def _extend_address(text: str, end: int, limit: int = 6) -> int:
     return end
 
 
+# Lower-case words a street pattern's leading "words" may take in before the street's name.
+_ADDRESS_LEAD_WORDS = re.compile(
+    r"(?:(?:to|at|in|on|the|my|our|your|from|via|and|til|till|på|i|fra|från|och|og|zu|nach|bei|an|und)[ \t]+)+"
+)
+
+
 class AddressRecognizer(_Recognizer):
     """Street addresses in the forms customers write them, extended over postcode/city/country lines."""
 
@@ -671,6 +677,9 @@ class AddressRecognizer(_Recognizer):
                 found.append((m.start(1), m.end(1), 0.6, "postcode after a postcode word"))
         out = []
         for start, end, score, why in found:
+            lead = _ADDRESS_LEAD_WORDS.match(text, start, end)
+            if lead:  # "Send it to Karl Johans gate 5": "to" is not part of the address
+                start = lead.end()
             value = text[start:end].rstrip(" \t,")
             end = start + len(value)
             if not any(ch.isdigit() for ch in value):
