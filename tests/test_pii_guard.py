@@ -111,6 +111,9 @@ FINDS = [
     ("my IP is 192.168.10.24", "IP_ADDRESS", "192.168.10.24"),
     # Found by a bug hunt: the span took in the "to" before the street, so a restored answer read "Send it to to".
     ("Send it to Karl Johans gate 5, 0154 Oslo.", "ADDRESS", "Karl Johans gate 5, 0154 Oslo"),
+    # Found by a bug hunt: the small English model took only "Bjørnstad" out of a quoted email's attribution.
+    ("Øyvind Bjørnstad wrote: the parcel is late.", "PERSON", "Øyvind Bjørnstad"),
+    ("On Mon, 3 Mar 2025, Emil Østby <emil@example.no> skrev:", "PERSON", "Emil Østby"),
 ]
 
 

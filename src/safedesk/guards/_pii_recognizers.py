@@ -728,6 +728,11 @@ _LABELLED_NAME = re.compile(
     rf"from|fra|från|von|sender|recipient|mottaker|mottagare)[ \t]*:[ \t]*"
     rf"((?:{_NAME_ANYCASE})(?:[ \t]+(?:[{_UPPER}]\.?[ \t]+)?(?:{_NAME_ANYCASE})){{0,3}})[ \t]*$"
 )
+# A quoted email's attribution: "Øyvind Bjørnstad wrote:", "Kari Nordmann <kari@x.no> skrev:".
+_WROTE_NAME = re.compile(
+    rf"({_NAME}(?:[ \t]+(?:[{_UPPER}]\.?[ \t]+)?{_NAME}){{1,2}})[ \t]*(?:<[^<>\n]{{3,100}}>[ \t]*)?"
+    rf"(?i:wrote|skrev|schrieb|a[ \t]+écrit|escribió|kirjoitti)[ \t]*:"
+)
 _GREETING_PREFIX = re.compile(
     r"(?i)^(?:(?:hi|hello|hey|dear|hei|hej|hallo|moi|thanks|thank you|regards|cheers|mr|mrs|ms|miss|mx|dr|prof|"
     r"herr|frau|fru|sir|madam)\b\.?[ \t,]*)+"
@@ -833,6 +838,7 @@ class PersonRecognizer(_Recognizer):
             (_LABELLED_NAME, 0.8),
             (_WEAK_NAME_CUE, 0.6),
             (_PREPOSITION_NAME, 0.55),
+            (_WROTE_NAME, 0.75),
         )
         for pattern, score in cues:
             for m in pattern.finditer(text):
