@@ -272,3 +272,13 @@ def test_a_hand_off_keeps_why_it_was_opened_and_gathers_later_reasons(desk: Desk
     assert "refund" in reasons[0]  # why the customer is waiting stays first
     assert any("asked for a person" in r for r in reasons)
     assert len(reasons) == len(set(reasons))
+
+
+def test_scan_offsets_point_into_the_text_as_sent_even_with_nul_characters(desk: Desk) -> None:
+    """Found by a bug hunt: a NUL was dropped before scanning, so every "pii" offset after it was one short."""
+    from safedesk.scanning import scan_text
+
+    text = "a\x00b\x00 my email is kari.nordmann@example.com"
+    result = scan_text(desk, "1", text)
+    (email,) = [p for p in result["pii"] if p["type"] == "EMAIL_ADDRESS"]
+    assert text[email["start"] : email["end"]] == "kari.nordmann@example.com"

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def scan_text(desk: Desk, item_id: str, text: str, *, explain: bool = False) -> dict[str, Any]:
-    text = clean_text(text)
+    # A NUL becomes a space, not nothing: the "pii" offsets must point into the text as the caller sent it.
+    text = clean_text(text.replace("\x00", " "))
     ctx = GuardContext(conversation_id=f"scan-{item_id}", stage=Stage.INBOUND, business_name=desk.config.business.name)
     findings = []
     injection_score = 0.0
