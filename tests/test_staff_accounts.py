@@ -250,6 +250,22 @@ def test_unknown_user_fails_and_locks_like_a_real_one(light: LightDesk) -> None:
     assert _login(light, "nobody", GOOD).status is LoginStatus.LOCKED
 
 
+def test_a_locked_unknown_name_answers_exactly_like_a_locked_account(light: LightDesk) -> None:
+    """Found by a security review: after a pause between failures, a real account said "try again in 15
+    minutes" and an unknown name "14 minutes", which told which names exist."""
+    _make_agent(light)
+    start = accounts.utcnow()
+    results = {}
+    for name, ip in (("bob", "10.0.0.7"), ("nobody", "10.0.0.8")):
+        _login(light, name, "wrong-password", ip=ip, now=start)
+        for i in range(accounts.MAX_FAILURES - 1):
+            _login(light, name, f"wrong-{i}", ip=ip, now=start + timedelta(seconds=90 + i))
+        later = _login(light, name, "wrong-again", ip=ip, now=start + timedelta(seconds=120))
+        results[name] = (later.status, later.retry_after_seconds, later.message())
+    assert results["bob"] == results["nobody"]
+    assert results["bob"][0] is LoginStatus.LOCKED
+
+
 def test_per_ip_throttle(light: LightDesk) -> None:
     _make_agent(light)
     for i in range(accounts.IP_MAX_FAILURES):

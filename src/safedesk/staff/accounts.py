@@ -403,6 +403,25 @@ def _one_check_at_a_time(db: SessionSource) -> Iterator[Session]:
         yield session
 
 
+def _ghost_lockout(session: Session, username: str) -> tuple[int, datetime | None]:
+    """(failures counted, locked until) for a name that is not an account, replaying its recorded failures
+    with the rules a real account follows: the MAX_FAILURES-th failure locks for LOCKOUT and starts the
+    count again. Locked and real accounts then answer alike, down to the Retry-After."""
+    count, locked_until = 0, None
+    for (ts,) in session.execute(
+        select(LoginAttempt.ts)
+        .where(LoginAttempt.username == username, LoginAttempt.success.is_(False))
+        .order_by(LoginAttempt.ts, LoginAttempt.id)
+    ):
+        ts = as_utc(ts)
+        if ts is None or (locked_until is not None and ts < locked_until):
+            continue
+        count += 1
+        if count >= MAX_FAILURES:
+            count, locked_until = 0, ts + LOCKOUT
+    return count, locked_until
+
+
 def _reserve_attempt(session: Session, username: str, ip: str, now: datetime) -> int:
     """Record the attempt as a failure before the password is checked (it counts against the limits while
     in flight); the outcome, once known, overwrites it."""
@@ -452,15 +471,9 @@ def authenticate(
         candidate: _Candidate | None = None
         ghost_failures = 0
         if user is None:
-            recent = session.execute(
-                select(func.count(), func.min(LoginAttempt.ts)).where(
-                    LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.ts > now - LOCKOUT
-                )
-            ).one()
-            if recent[0] >= MAX_FAILURES:
-                oldest = as_utc(recent[1]) or now
-                return LoginResult(LoginStatus.LOCKED, retry_after_seconds=_seconds_until(oldest + LOCKOUT, now))
-            ghost_failures = int(recent[0])
+            ghost_failures, ghost_locked_until = _ghost_lockout(session, username)
+            if ghost_locked_until is not None and ghost_locked_until > now:
+                return LoginResult(LoginStatus.LOCKED, retry_after_seconds=_seconds_until(ghost_locked_until, now))
         else:
             locked_until = as_utc(user.locked_until)
             if locked_until is not None and locked_until > now:
