@@ -284,3 +284,57 @@ def test_chain_check_on_a_busy_desk_is_not_a_false_alarm(pg_url: str, monkeypatc
     finally:
         db.dispose()
         other.dispose()
+
+
+def test_turns_of_one_conversation_on_two_workers_take_turns(pg_url: str, fresh_demo_dir: Path) -> None:
+    """Found by a bug hunt on two workers: turns of one conversation ran at once in different workers, so
+    two replies carried the AI disclosure, two turns numbered the same placeholder (<EMAIL_1>: a unique
+    violation, HTTP 500), and turns deadlocked on the conversation row and the audit head. A retry of a
+    message whose worker died was refused for two minutes. Two desks on one database stand for two
+    workers: the turn lock must hold across processes, not just threads."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from safedesk.desk import Desk
+    from safedesk.storage import repository as repo
+
+    desks = [Desk.open(fresh_demo_dir, database_url=pg_url) for _ in range(2)]
+    try:
+        cid = f"two-workers-{secrets.token_hex(3)}"
+        texts = [
+            "I want to change my email address. My current one is ingrid.berg@example.com",
+            "How long does delivery take?",
+        ]
+        barrier = threading.Barrier(8)
+
+        def send(i: int) -> str:
+            barrier.wait()
+            return desks[i % 2].pipeline.run(cid, texts[i % 2], idempotency_key=f"k{i}").reply
+
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(pool.map(send, range(8)))
+        disclosure = desks[0].config.disclosure_text()
+        assert sum(r.startswith(disclosure) for r in replies) == 1
+        with desks[0].db.session() as session:
+            customer = list(
+                session.execute(
+                    select(Message).where(Message.conversation_id == cid, Message.role == "customer")
+                ).scalars()
+            )
+            assert len(customer) == 8 and all(repo.reply_to(session, m.id) is not None for m in customer)
+            assert audit.verify(session).ok
+
+        # A worker died mid-turn: its message stays "processing". The retry is answered at once.
+        stuck = desks[0].pipeline.run(cid, "Do you ship to Sweden?", idempotency_key="stuck")
+        with desks[0].db.session() as session:
+            message = session.get(Message, stuck.message_id)
+            assert message is not None
+            reply = repo.reply_to(session, message.id)
+            assert reply is not None
+            session.delete(reply)
+            message.status = "processing"
+        retried = desks[1].pipeline.run(cid, "Do you ship to Sweden?", idempotency_key="stuck")
+        assert retried.reply_id is not None and retried.message_id == stuck.message_id
+    finally:
+        for desk in desks:
+            desk.close()

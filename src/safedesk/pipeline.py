@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,6 +95,7 @@ def _done_event(result: TurnResult) -> dict[str, Any]:
 
 
 CLAIM_WAIT_SECONDS = 15.0  # how long a racing retry waits for the original's reply
+TURN_LOCK_SECONDS = 60.0  # how long a turn waits for the conversation's previous turn
 STALE_CLAIM_SECONDS = 120.0  # a message "processing" longer than this was abandoned (worker died)
 
 
@@ -135,9 +137,22 @@ class TurnPipeline:
 
     # ---- the turn ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _one_turn_at_a_time(self, conversation_id: str) -> Iterator[None]:
+        """One turn of a conversation at a time, in every worker: replies stay in order, the disclosure is
+        added once, placeholders are numbered once, and a retry waits for its original's reply."""
+        with self.db.turn_lock(conversation_id, TURN_LOCK_SECONDS) as acquired:
+            if not acquired:
+                raise TurnInProgress("another message of this conversation is being answered; retry with the same key")
+            yield
+
     def run(
         self, conversation_id: str, text: str, *, channel: str = "api", idempotency_key: str | None = None
     ) -> TurnResult:
+        with self._one_turn_at_a_time(conversation_id):
+            return self._run(conversation_id, text, channel, idempotency_key)
+
+    def _run(self, conversation_id: str, text: str, channel: str, idempotency_key: str | None) -> TurnResult:
         started = time.perf_counter()
         turn, message_id, previous = self._begin(conversation_id, text, channel, idempotency_key)
         if previous is not None:
@@ -163,6 +178,12 @@ class TurnPipeline:
         draft goes through the same deliver / hold / replace decision as in `run`; `done.reply` is then
         what the customer must see instead of the streamed sentences. Nothing is yielded inside a
         transaction (the consumer may be slow, and SQLite has one writer)."""
+        with self._one_turn_at_a_time(conversation_id):
+            yield from self._run_streaming(conversation_id, text, channel, idempotency_key)
+
+    def _run_streaming(
+        self, conversation_id: str, text: str, channel: str, idempotency_key: str | None
+    ) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
         turn, message_id, previous = self._begin(conversation_id, text, channel, idempotency_key)
         if previous is not None:
@@ -186,6 +207,9 @@ class TurnPipeline:
         but `answer` is delivered here; an answer returns pending, for a responder outside the transaction."""
         with self.db.session() as session:
             conversation = repo.get_or_create_conversation(session, turn.conversation_id, channel)
+            # The conversation row before the audit head, as every writer takes them: no deadlock with a
+            # staff reply; and the row as it is now (a staff member may have just taken it over).
+            repo.lock_conversation(session, turn.conversation_id)
             message = session.get(Message, message_id)
             assert message is not None
             outcome = self._process(session, turn, message, handed_off=conversation.status == "human")
@@ -206,6 +230,7 @@ class TurnPipeline:
         """Outbound guards on the draft and delivery, in a second transaction."""
         with self.db.session() as session:
             conversation = repo.get_or_create_conversation(session, turn.conversation_id, channel)
+            repo.lock_conversation(session, turn.conversation_id)  # before the audit head, as in `_decide`
             message = session.get(Message, message_id)
             assert message is not None
             result = self._finish_answer(session, turn, message, pending, draft)
@@ -644,8 +669,10 @@ class TurnPipeline:
             turn.events.clear()
 
     def _claim(self, message_id: int) -> bool:
-        """Atomically take a received message for processing (or one whose processor died long ago)."""
-        stale = datetime.now(UTC) - timedelta(seconds=STALE_CLAIM_SECONDS)
+        """Atomically take a received message for processing, or one whose processor died. Across workers
+        (PostgreSQL) the caller holds the conversation's turn lock, so a message left "processing" is
+        abandoned now; otherwise only after STALE_CLAIM_SECONDS."""
+        stale = datetime.now(UTC) - timedelta(seconds=0 if self.db.turn_locks_span_processes else STALE_CLAIM_SECONDS)
         with self.db.session() as session:
             claimed = session.execute(
                 update(Message)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -41,6 +44,7 @@ def make_engine(url: str) -> Engine:
 
 # PostgreSQL advisory-lock key for migrations (any constant; this one spells "safedesk" in hex-ish).
 _MIGRATION_LOCK_KEY = 0x5AFEDE5C
+_TURN_LOCK_SPACE = 0x5AFE  # first key of the two-key advisory locks that hold one conversation's turns
 
 
 def migrate(engine: Engine) -> None:
@@ -72,6 +76,7 @@ class Database:
         if run_migrations:
             migrate(self.engine)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._lock_engine: Engine | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -83,5 +88,50 @@ class Database:
                 session.rollback()
                 raise
 
+    @property
+    def turn_locks_span_processes(self) -> bool:
+        """Does `turn_lock` keep other processes out (PostgreSQL), not just this process's threads?"""
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def turn_lock(self, key: str, timeout: float) -> Iterator[bool]:
+        """Hold `key`'s turn lock (one turn of a conversation at a time) across every worker; yields
+        whether it was acquired within `timeout` seconds.
+
+        PostgreSQL: a session-level advisory lock on a connection of its own (outside the pool, so turns
+        never starve the pool), held across the turn's several transactions and released when the turn
+        ends or, if the worker dies, when its connection does. SQLite: nothing to do, because one worker
+        serves a SQLite desk and the caller's in-process lock covers its threads."""
+        if not self.turn_locks_span_processes:
+            yield True
+            return
+        if self._lock_engine is None:
+            self._lock_engine = create_engine(self.url, poolclass=NullPool)
+        lock_id = int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:4], "big", signed=True)
+        params = {"space": _TURN_LOCK_SPACE, "id": lock_id}
+        connection = self._lock_engine.connect()
+        acquired = False
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:space, :id)"), params).scalar())
+                connection.commit()
+                if acquired or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
+            yield acquired
+        finally:
+            try:
+                if acquired:
+                    connection.execute(text("SELECT pg_advisory_unlock(:space, :id)"), params)
+                    connection.commit()
+            except Exception:
+                connection.invalidate()  # closing the session releases its locks
+                raise
+            finally:
+                connection.close()
+
     def dispose(self) -> None:
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
         self.engine.dispose()

@@ -32,7 +32,12 @@ def lock_conversation(session: Session, conversation_id: str) -> None:
     PostgreSQL; SQLite serialises writers already). Message ids come from a sequence at insert time, so
     without it a slow transaction could commit id N after a reader saw N+1, and a reader that polls with
     `id > last seen` (the chat widget) would never see message N."""
-    session.execute(select(Conversation.id).where(Conversation.id == conversation_id).with_for_update())
+    session.execute(
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # and the row as it is once locked
+    )
 
 
 def find_by_idempotency_key(session: Session, conversation_id: str, key: str) -> Message | None:
