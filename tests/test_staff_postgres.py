@@ -95,3 +95,10 @@ def test_staff_flow_on_postgres(pg_desk: LightDesk) -> None:
     with pg_desk.db.session() as session:
         assert session.execute(select(Message).where(Message.role == "staff")).scalar_one().author == "olga"
         assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize("name", ["bob\x00", "\x00", "bob\ud800"])
+def test_a_name_with_nul_or_a_lone_surrogate_fails_like_any_wrong_name(pg_desk: LightDesk, name: str) -> None:
+    """Found by a bug hunt: a NUL in the user name gave a 500 on PostgreSQL (text cannot hold NUL)."""
+    result = accounts.authenticate(pg_desk.db, pg_desk.vault, name, "wrong-password-123", "", "10.0.0.1\x00")
+    assert result.status is accounts.LoginStatus.INVALID

@@ -403,6 +403,11 @@ def _one_check_at_a_time(db: SessionSource) -> Iterator[Session]:
         yield session
 
 
+def _storable(value: str) -> str:
+    """A typed name or address as a database can keep it: no NUL (PostgreSQL refuses it), no lone surrogate."""
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
 def _ghost_lockout(session: Session, username: str) -> tuple[int, datetime | None]:
     """(failures counted, locked until) for a name that is not an account, replaying its recorded failures
     with the rules a real account follows: the MAX_FAILURES-th failure locks for LOCKOUT and starts the
@@ -453,8 +458,8 @@ def authenticate(
     which names exist.
     """
     now = now or utcnow()
-    username = normalize_username(username)[:64]
-    ip = (ip or "unknown")[:64]
+    username = _storable(normalize_username(username))[:64]
+    ip = _storable(ip or "unknown")[:64]
 
     # 1. Throttle and lockout state, and the account (if any); the attempt is reserved as a failure.
     with _one_check_at_a_time(db) as session:
