@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from safedesk.domain import HistoryItem, Role
+from safedesk.domain import HistoryItem, Lane, Role
 from safedesk.storage.models import Conversation, Message, Task, VaultEntry
 
 
@@ -94,7 +94,9 @@ def has_held_draft(session: Session, message_id: int) -> bool:
 
 
 def history(session: Session, conversation_id: str, before_id: int, limit: int = 10) -> tuple[HistoryItem, ...]:
-    """The redacted recent history of a conversation, oldest first (held drafts excluded)."""
+    """The redacted recent history of a conversation that a model may see, oldest first: only turns of the
+    answer lane. A refused attack, a verified lookup's order details, staff replies and hand-offs never
+    reach a model, not even as history (held drafts are excluded too)."""
     rows = (
         session.execute(
             select(Message)
@@ -102,6 +104,8 @@ def history(session: Session, conversation_id: str, before_id: int, limit: int =
                 Message.conversation_id == conversation_id,
                 Message.id < before_id,
                 Message.status.in_(("processed", "delivered")),
+                Message.lane == Lane.ANSWER.value,
+                Message.role.in_((Role.CUSTOMER.value, Role.ASSISTANT.value)),
             )
             .order_by(Message.id.desc())
             .limit(limit)
