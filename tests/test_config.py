@@ -115,3 +115,13 @@ def test_malformed_opening_hours_are_refused_at_load(tmp_path: Path, span: str) 
     path.write_text(f'business:\n  name: Shop\n  hours:\n    fri: "{span}"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="fri"):
         load_config(path)
+
+
+def test_a_setting_given_twice_is_refused_naming_its_line(tmp_path: Path) -> None:
+    """A repeated key kept its last value silently; for policy and guards a typo must be loud."""
+    from safedesk.config import load_config
+
+    path = tmp_path / "safedesk.yaml"
+    path.write_text("business:\n  name: Shop\n  name: Other\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 3.*'name' is given twice"):
+        load_config(path)

@@ -113,6 +113,13 @@ def test_markdown_access_labels(tmp_path: Path, text: str, expected: Access) -> 
         ("---\naccess: public\n" + BODY, "no closing '---'"),
         ("---\n- public\n---\n" + BODY, "must be a mapping"),
         ("---\ntitle: [a, b]\naccess: public\n---\n" + BODY, "'title' must be text"),
+        # Found by a bug hunt: the last of two access keys won silently and published an internal page.
+        (
+            "---\ntitle: Loyalty\naccess: internal\naccess: public\n---\n" + BODY,
+            "line 4: broken front matter: the key 'access' is given twice",
+        ),
+        ("---\n{access: internal, 'access': public}\n---\n" + BODY, "given twice"),
+        ("---\nbase: &b {access: public}\n<<: *b\n---\n" + BODY, "merge keys"),
     ],
 )
 def test_bad_front_matter_is_a_config_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from safedesk import strict_yaml
 from safedesk.domain import Lane, Topic
 from safedesk.errors import ConfigError, ProjectNotFound
 
@@ -323,7 +324,7 @@ def load_config(path: Path) -> DeskConfig:
     """Parse and validate safedesk.yaml; errors name the file, the key path and its line."""
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

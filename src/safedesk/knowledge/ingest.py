@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from safedesk import strict_yaml
 from safedesk.domain import Access, KnowledgeChunk
 from safedesk.errors import ConfigError
 
@@ -156,7 +157,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     raw = text[opening.end() : closing.start()]
     body = text[closing.end() :].lstrip("\r\n")
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
+        data = strict_yaml.load(raw) if raw.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 2}" if mark else ""  # +1 for 1-based, +1 for the '---' line
@@ -403,7 +404,7 @@ def _parse_pdf(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
     if sidecar.is_file():
         side_source = f"{source}.yaml"
         try:
-            loaded = yaml.safe_load(_read_text(sidecar, side_source))
+            loaded = strict_yaml.load(_read_text(sidecar, side_source))
         except yaml.YAMLError as exc:
             raise ConfigError(f"{side_source}: broken YAML: {getattr(exc, 'problem', exc)}") from None
         if loaded is not None and not isinstance(loaded, dict):

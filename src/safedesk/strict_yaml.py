@@ -1,0 +1,44 @@
+"""YAML for settings that decide access and policy: PyYAML's safe loader, stricter.
+
+A key given twice silently keeps its last value in plain YAML, so `access: internal` on one line and
+`access: public` further down published the page; merge keys (`<<:`) can bring in values from elsewhere in
+the file. Both are refused here, with the line, so a typo or a trick never decides who sees what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _StrictLoader, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            raise ConstructorError(None, None, "merge keys ('<<') are not allowed here", key_node.start_mark)
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            repeated = key in seen
+        except TypeError:  # an unhashable key: the safe loader refuses it below, with its own message
+            continue
+        if repeated:
+            raise ConstructorError(None, None, f"the key {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+
+
+def load(text: str) -> Any:
+    """Like `yaml.safe_load`, but a repeated key or a merge key is a `yaml.YAMLError` naming its line."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
