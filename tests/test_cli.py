@@ -76,6 +76,24 @@ def test_turn_reports_bad_lines_in_place_and_exits_2(demo_dir: Path, tmp_path: P
     assert lines[0]["lane"] == "answer" and "error" in lines[1] and "text" in lines[2]["error"]
 
 
+@pytest.mark.parametrize(("command", "field"), [("turn", "conversation"), ("scan", "id")])
+def test_hostile_lines_get_an_error_line_and_the_stream_goes_on(
+    demo_dir: Path, tmp_path: Path, command: str, field: str
+) -> None:
+    """Found by a bug hunt: a line nested 5,000 deep, or an id holding a lone surrogate, ended the whole
+    batch with a traceback and lost the lines after it."""
+    project = tmp_path / "d"
+    shutil.copytree(demo_dir, project)
+    deep = json.dumps({field: "a", "text": "hi"})[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    surrogate = json.dumps({field: "\ud800x", "text": "hi"})  # json.dumps writes it as the escape "\\ud800"
+    good = json.dumps({field: "b", "text": "How long does delivery take?"})
+    proc = run(command, "--project", str(project), stdin="\n".join([deep, surrogate, good]) + "\n")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "nested too deeply" in lines[0]["error"] and "surrogate" in lines[1]["error"]
+    assert lines[2][field] == "b" and lines[2]["lane"] == "answer"
+
+
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert run("init", str(tmp_path / "shop")).returncode == 0
     proc = run("init", str(tmp_path / "shop"))

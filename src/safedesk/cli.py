@@ -62,6 +62,9 @@ def _read_json_lines(required: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
         except json.JSONDecodeError as exc:
             yield number, f"line {number}: not valid JSON ({exc.msg})"
             continue
+        except RecursionError:
+            yield number, f"line {number}: JSON nested too deeply"
+            continue
         if not isinstance(obj, dict):
             yield number, f"line {number}: expected a JSON object"
             continue
@@ -69,11 +72,25 @@ def _read_json_lines(required: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
         if missing:
             yield number, f"line {number}: needs string field(s) {', '.join(missing)}"
             continue
+        # "\ud800" is valid JSON but not a character: ids and keys must be text (the text itself is cleaned).
+        broken = [k for k, v in obj.items() if k != "text" and isinstance(v, str) and _has_lone_surrogate(v)]
+        if broken:
+            yield number, f"line {number}: field(s) {', '.join(broken)} hold an unpaired surrogate (not valid Unicode)"
+            continue
         yield number, obj
 
 
+def _has_lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    # A lone surrogate must not end the stream: written as "?" (ids and keys holding one are refused earlier).
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8") + "\n")
     sys.stdout.flush()
 
 
@@ -96,6 +113,12 @@ def _jsonl_loop(
         except SafeDeskError as exc:  # this line cannot be done (bad field, used key ...): say so, go on
             bad += 1
             message = f"line {_number}: {exc}"
+            typer.echo(f"error: {message}", err=True)
+            _emit({"error": message}) if machine else None
+            continue
+        except (RecursionError, UnicodeError, ValueError, TypeError) as exc:  # hostile input past the checks
+            bad += 1
+            message = f"line {_number}: could not be processed ({type(exc).__name__})"
             typer.echo(f"error: {message}", err=True)
             _emit({"error": message}) if machine else None
             continue
