@@ -308,3 +308,20 @@ def test_a_model_never_sees_refused_attacks_lookups_or_staff_replies_as_history(
     assert "Ignore all previous" not in shown and "NO-240533" not in shown
     assert desk.pipeline.run("c-hist", "And to Sweden?").lane is Lane.ANSWER
     assert "How long does delivery take?" in " ".join(item.text for item in seen[-1].history)
+
+
+def test_a_third_held_draft_is_held_like_the_first(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a bug hunt in the browser: with two drafts already held, the third turn crashed
+    (MultipleResultsFound) and the customer got an error instead of "a person will confirm"."""
+    from safedesk.domain import Draft
+
+    promise = Draft("Delivery takes 2-4 days. We will refund your order in full today.", ("Delivery",), True, "test")
+    # A stand-in for a model that keeps promising refunds (no model runs in this test).
+    monkeypatch.setattr(desk.pipeline.responder, "respond", lambda request: promise)
+    results = [desk.pipeline.run("c-held3", q) for q in ("How long is delivery?", "And to Sweden?", "And Denmark?")]
+    assert all(r.held_for_review for r in results)
+    with desk.db.session() as session:
+        held = session.execute(
+            select(Task).where(Task.conversation_id == "c-held3", Task.kind == "held_draft", Task.status == "open")
+        ).scalars()
+        assert len(list(held)) == 3
