@@ -172,3 +172,47 @@ def test_reply_is_streamed_into_one_bubble(page: Any, base_url: str) -> None:
     assert [item["from"] for item in stored["items"]] == ["customer", "assistant"]
     assert "business days" in stored["items"][1]["text"]
     assert page.js_errors == []
+
+
+def test_in_a_short_window_send_and_talk_to_a_person_stay_reachable(page: Any, base_url: str) -> None:
+    """Found by a bug hunt: on a phone held sideways (667x375) or at 200% zoom, the panel cut off Send and
+    "Talk to a person", and the conversation was 24 pixels tall."""
+    page.set_viewport_size({"width": 667, "height": 375})
+    open_with_keyboard(page, base_url)
+    log = page.get_by_role("log", name="Conversation")
+    assert log.bounding_box()["height"] >= 80
+    page.get_by_label("Your message").fill(QUESTION)
+    page.get_by_role("button", name="Send").click(timeout=5_000)  # fails if anything covers or clips it
+    expect(log.locator(".sd-from-assistant")).to_have_count(1, timeout=15_000)
+    page.get_by_role("button", name="Talk to a person").click(timeout=5_000)
+    expect(log.locator(".sd-from-assistant")).to_have_count(2, timeout=15_000)
+    assert page.js_errors == []
+
+
+def test_a_double_click_on_talk_to_a_person_asks_once(page: Any, base_url: str) -> None:
+    """Found by a bug hunt: a double click sent the hand-off request twice."""
+    open_with_keyboard(page, base_url)
+    page.get_by_role("button", name="Talk to a person").dblclick()
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-assistant")).to_have_count(1, timeout=15_000)
+    page.wait_for_timeout(500)
+    expect(log.locator(".sd-from-customer")).to_have_count(1)
+
+
+def test_every_message_that_failed_offline_can_be_sent_again(page: Any, base_url: str) -> None:
+    """Found by a bug hunt: of two messages that failed offline only the first came back into the box."""
+    open_with_keyboard(page, base_url)
+    page.route(
+        SEND_URL,
+        lambda route: route.abort("internetdisconnected") if route.request.method == "POST" else route.fallback(),
+    )
+    for text in ("First question?", "How long does delivery take?"):
+        page.get_by_label("Your message").fill(text)
+        page.keyboard.press("Enter")
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(2, timeout=15_000)
+    page.unroute(SEND_URL)
+    log.locator(".sd-from-customer").nth(1).get_by_role("button", name="Send again").click()
+    expect(log.locator(".sd-from-assistant .sd-text")).to_contain_text(["business days"], timeout=15_000)
+    expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(1)
+    assert [e for e in page.js_errors if "Failed to load resource" not in e] == []  # the aborted sends

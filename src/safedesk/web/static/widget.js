@@ -211,10 +211,25 @@
     if (!bubble.kept && bubble.row.parentNode) bubble.row.parentNode.removeChild(bubble.row);
   }
 
-  function markFailed(entry) {
+  // A message that did not go out: marked, with its own "Send again" (the same key, so a message the desk
+  // did receive is not answered twice). Only the first unsent text goes back into an empty box.
+  function markFailed(entry, text, key) {
     if (!entry) return;
     entry.item.failed = true;
-    entry.row.appendChild(el("span", { class: "sd-failed" }, "Not sent"));
+    var mark = el("span", { class: "sd-failed" }, "Not sent");
+    var again = el("button", { type: "button", class: "sd-again" }, "Send again");
+    again.addEventListener("click", function () {
+      entry.row.removeChild(mark);
+      entry.row.removeChild(again);
+      entry.item.failed = false;
+      save();
+      if (input.value === text) input.value = "";
+      state.queue = state.queue.then(function () {
+        return deliver(text, key, entry);
+      });
+    });
+    entry.row.appendChild(mark);
+    entry.row.appendChild(again);
     save();
   }
 
@@ -411,7 +426,7 @@
         return deliverPlain(text, key, entry, bubble);
       })
       .catch(function () {
-        markFailed(entry);
+        markFailed(entry, text, key);
         if (!input.value) input.value = text;
         setStatus("We could not reach customer service. Check your connection and send again.");
       })
@@ -437,7 +452,7 @@
             showReply(bubble, body);
           });
         }
-        markFailed(entry);
+        markFailed(entry, text, key);
         if (!input.value) input.value = text;
         if (response.status === 429) {
           setStatus("You are sending messages quickly. Please wait " + retryAfter(response) + " seconds, then send again.");
@@ -455,13 +470,14 @@
 
   function send(text) {
     text = (text || "").trim();
-    if (!text) return;
+    if (!text) return state.queue;
     var entry = render({ id: null, from: "customer", author: null, text: text });
     var key = newKey();
     // Messages go out one at a time, in the order they were typed.
     state.queue = state.queue.then(function () {
       return deliver(text, key, entry);
     });
+    return state.queue;
   }
 
   // Long poll for staff replies (and any assistant message not yet shown), in the background.
@@ -564,8 +580,15 @@
     send(text);
     input.focus();
   });
+  var handoffPending = false; // a double click asks for a person once
   humanButton.addEventListener("click", function () {
-    send(HANDOFF_TEXT);
+    if (handoffPending) return;
+    handoffPending = true;
+    humanButton.setAttribute("aria-disabled", "true");
+    send(HANDOFF_TEXT).then(function () {
+      handoffPending = false;
+      humanButton.removeAttribute("aria-disabled");
+    });
   });
   window.addEventListener("pagehide", function () {
     if (state.abort) state.abort.abort();
