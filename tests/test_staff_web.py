@@ -3,6 +3,7 @@ headers, every inbox action (audited), reveal, knowledge, users, review and the 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -894,6 +895,34 @@ def test_dashboard_draws_svg_charts_from_the_data(client: TestClient, light: Lig
     assert "Human request: 1" in html  # topic that reached a person
     assert "wrong hours" in html and "We open at 09:00." in html  # recurring incorrect answers
     assert client.get("/staff/dashboard?days=7").status_code == 200
+
+
+def test_a_reply_sent_after_the_session_ended_is_given_back_to_copy(client: TestClient, light: LightDesk) -> None:
+    """Found by a bug hunt in the browser: a reply typed while the session timed out was lost for good, and
+    signing in led to the inbox instead of back to the conversation."""
+    seed_handoff(light)
+    token = as_agent(client)
+    page = "/staff/conversations/c-person"
+    with light.db.session() as session:
+        for stored in session.execute(select(StaffSession)).scalars():
+            session.delete(stored)  # the idle limit ended the session while the reply was being typed
+    typed = "Hi Ola, <your parcel> left our warehouse today & should arrive Friday."
+    response = client.post(
+        page + "/reply",
+        data={"csrf_token": token, "text": typed},
+        headers={"referer": "http://testserver" + page},
+    )
+    assert response.status_code == 401
+    assert html.escape(typed, quote=False) in response.text and "<your parcel>" not in response.text
+    assert 'href="/staff/login?next=%2Fstaff%2Fconversations%2Fc-person"' in response.text
+    with light.db.session() as session:
+        assert session.execute(select(Message).where(Message.role == "staff")).first() is None
+    elsewhere = client.post(
+        page + "/reply",
+        data={"csrf_token": token, "text": typed},
+        headers={"origin": "https://evil.example", "referer": "https://evil.example/x"},
+    )
+    assert elsewhere.status_code == 401 and "left our warehouse" not in elsewhere.text  # not another site's words
 
 
 def test_signing_in_again_replaces_the_previous_session(client: TestClient, light: LightDesk) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -299,6 +299,44 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status_code=status, staff=staff, message=message, status=status)
 
 
+# What a person typed in a staff form, given back when their session ended before it was sent.
+_TYPED_FIELDS = {"text": "Your text", "content": "The page", "answer": "The answer", "note": "Your note"}
+
+
+async def _session_ended_page(request: Request) -> Response:
+    """A form sent after the session ended: nothing is done, but what was typed is shown again to copy, and
+    signing in leads back to the page the form was on."""
+    from safedesk.staff.templating import render
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    origin = urlsplit(request.headers.get("origin", "")).netloc or referer.netloc
+    # Only a form from this site gets its text back: another site must not put its words on a staff page.
+    same_site = origin == request.url.netloc
+    kept: list[tuple[str, str]] = []
+    if same_site:
+        try:
+            form = await request.form()
+            kept = [
+                (label, value[:100_000])
+                for name, label in _TYPED_FIELDS.items()
+                if isinstance(value := form.get(name), str) and value.strip()
+            ]
+        except Exception:  # an unreadable body: there is nothing to give back
+            kept = []
+    back = referer.path if same_site and referer.path.startswith("/staff/") else ""
+    login = "/staff/login" + (f"?next={quote(back, safe='')}" if back and not back.startswith("/staff/login") else "")
+    return render(
+        request,
+        "error.html",
+        status_code=401,
+        staff=None,
+        status=401,
+        message="You are not signed in (or your session has ended), so nothing was sent or changed. Please sign in.",
+        kept=kept,
+        login=login,
+    )
+
+
 class StaffRoute(APIRoute):
     """A route that adds the staff security headers and renders auth errors for people."""
 
@@ -313,7 +351,7 @@ class StaffRoute(APIRoute):
                     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     response = RedirectResponse(f"/staff/login?next={quote(target, safe='')}", status_code=303)
                 else:
-                    response = _error_page(request, 401, LoginRequired.message)
+                    response = await _session_ended_page(request)
             except StaffAuthError as exc:
                 response = _error_page(request, exc.status_code, exc.message)
             except RequestValidationError as exc:

@@ -26,7 +26,9 @@
     window.setInterval(function () {
       var active = document.activeElement;
       var typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT");
-      if (!typing && document.visibilityState === "visible") window.location.reload();
+      // Someone moving through the page with the keyboard (or a screen reader) would be thrown back to the top.
+      var navigating = active && active !== document.body && active.matches && active.matches(":focus-visible");
+      if (!typing && !navigating && document.visibilityState === "visible") window.location.reload();
     }, seconds * 1000);
   }
 
