@@ -296,6 +296,33 @@ def test_html_bad_label_is_a_config_error(tmp_path: Path, head: str) -> None:
         load_knowledge(tmp_path)
 
 
+def test_text_a_browser_never_shows_is_not_public_knowledge(tmp_path: Path) -> None:
+    """Found by a bug hunt: a staff note in <div hidden> of a public page was quoted to customers."""
+    write(
+        tmp_path,
+        "collect.html",
+        '<html><head><meta name="access" content="public"></head><body><h1>Click and collect</h1>'
+        "<p>Collect your order in Bergen.</p>"
+        "<div hidden><p>Staff note: goodwill code PICKUP-SORRY-4471.</p></div>"
+        '<p style="color: red; display : none">Excess 3,750 NOK.</p><span aria-hidden="true">ARIA-SECRET</span>'
+        "<ul><li>Shown item</li><li hidden>HIDDEN-ITEM</li></ul>"
+        "<textarea>TEXTAREA-SECRET</textarea><select><option>OPTION-SECRET</option></select></body></html>",
+    )
+    everything = " ".join(c.text for c in load_knowledge(tmp_path))
+    assert "Collect your order in Bergen." in everything and "Shown item" in everything
+    for secret in ("PICKUP-SORRY", "3,750", "ARIA-SECRET", "HIDDEN-ITEM", "TEXTAREA-SECRET", "OPTION-SECRET"):
+        assert secret not in everything
+
+
+def test_a_public_markdown_page_with_hidden_html_is_refused(tmp_path: Path) -> None:
+    text = "---\naccess: public\n---\n# Rentals\n\n<div hidden>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>\n"
+    write(tmp_path, "rentals.md", text)
+    with pytest.raises(ConfigError, match=r"rentals\.md: a public page with hidden HTML"):
+        load_knowledge(tmp_path)
+    write(tmp_path, "rentals.md", text.replace("access: public", "access: internal"))
+    assert load_knowledge(tmp_path)  # an internal page may hold anything
+
+
 # --- PDF -----------------------------------------------------------------------------------------
 
 

@@ -197,6 +197,12 @@ def _parse_markdown(path: Path, source: str) -> tuple[str, Access, list[_Section
     meta, body = split_front_matter(_read_text(path, source), source)
     access = parse_access(meta.get("access"), source)
     title = _meta_title(meta.get("title"), source)
+    if access is Access.PUBLIC and (hiding := _HIDING_HTML.search(body)):
+        # Markdown splits raw HTML around blank lines, so what such a tag hides cannot be told apart: refuse.
+        raise ConfigError(
+            f"{source}: a public page with hidden HTML ({hiding.group(0)[:60]!r}): customers would be quoted "
+            "text their browser never shows; move it to an internal page"
+        )
     sections = _markdown_sections(body)
     if not title:
         title = next((s.heading for s in sections if s.heading), "") or _title_from_name(path)
@@ -293,7 +299,36 @@ def _html_fragment_text(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    _drop_invisible(soup)
     return _clean_inline(soup.get_text(" "))
+
+
+# Elements a reader never sees, or sees only as form controls: a "hidden" staff note in a public page must
+# not become the shop's public answer.
+_UNSEEN_TAGS = ("textarea", "select", "option", "datalist", "input")
+_HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+_HIDING_HTML = re.compile(
+    r"<[a-zA-Z][^>]*?(?:\shidden(?:[\s=/>])|aria-hidden\s*=\s*[\"']?true|"
+    r"style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden))[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def _drop_invisible(soup: Any) -> None:
+    from bs4 import Tag
+
+    for tag in list(soup.find_all(True)):
+        if not isinstance(tag, Tag) or tag.decomposed:
+            continue
+        if (
+            tag.name in _UNSEEN_TAGS
+            or tag.has_attr("hidden")
+            or str(tag.get("aria-hidden", "")).lower() == "true"
+            or _HIDING_STYLE.search(str(tag.get("style", "")))
+        ):
+            tag.decompose()
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -325,6 +360,7 @@ def _parse_html(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
         title = _clean_inline(h1.get_text(" "))
     title = title or _title_from_name(path)
 
+    _drop_invisible(soup)
     root = soup.body or soup
     walker = _HtmlWalker()
     walker.walk(root)
