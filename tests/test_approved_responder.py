@@ -182,6 +182,29 @@ def test_a_yes_that_answers_another_question_is_dropped() -> None:
     assert other.text.startswith("Gift cards are available")
 
 
+def test_a_yes_with_a_comma_that_answers_another_question_is_dropped_too() -> None:
+    """Found by a bug hunt: "Do you rent out cars?" got "Yes, we rent out tents, ..." (only "Yes." was caught)."""
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    rent = _hit("Yes, we rent out tents, sleeping bags and kayaks from our shop.", 0.9, heading="Do you rent out gear?")
+    assert responder.respond(_request("Do you rent out cars?", rent)).text.startswith("We rent out tents")
+    assert responder.respond(_request("Do you rent out gear?", rent)).text.startswith("Yes, we rent")
+
+
+def test_a_lists_lead_in_is_not_quoted_without_its_list() -> None:
+    """Found by a bug hunt: "Can I pay cash online?" got "We accept the following payment methods in our online
+    shop: In the shop in Bergen you can also pay with cash.", which reads as if cash is taken online."""
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    hit = _hit(
+        "We accept the following payment methods in our online shop:\n\n- Visa and Mastercard\n- Vipps\n- Klarna"
+        "\n\nIn the shop in Bergen you can also pay with cash.",
+        0.9,
+        title="Payment",
+        heading="Payment",
+    )
+    text = responder.respond(_request("Can I pay cash online?", hit)).text
+    assert "following payment methods in our online shop:" not in text or "Vipps" in text
+
+
 def test_short_lists_are_quoted_whole_with_their_lead_in() -> None:
     responder = ApprovedAnswerResponder(embedder=default_embedder())
     hit = _hit(

@@ -31,7 +31,7 @@ from safedesk.responders.base import NOT_SURE_TEXT
 
 __all__ = ["NOT_SURE_TEXT", "ApprovedAnswerResponder"]
 
-_YES_NO_LEAD = re.compile(r"^(?:Yes|No)[.!]\s+(?=[A-Z])")
+_YES_NO_LEAD = re.compile(r"^(?:Yes|No)[.!,]\s+(?=\w)")  # "Yes. We ...", "Yes, we ..."
 
 # Weights of sentence relevance (semantic, lexical) and of the final pick (sentence, chunk).
 _SEM_WEIGHT = 0.7
@@ -256,6 +256,8 @@ class ApprovedAnswerResponder:
         for other in sorted(same, key=lambda s: -s.unit_score):
             if len(picked) >= self.max_sentences or other.unit_score < floor:
                 break
+            if chunk_units[other.option.units[0]].text.endswith(":"):
+                continue  # a list's lead-in without its list misleads ("... online shop: In the shop ...")
             picked.append(other.option.units[0])
         out = [(hit, sorted(picked))]
         if len(picked) < self.max_sentences and self.max_sources > 1:
@@ -280,6 +282,7 @@ class ApprovedAnswerResponder:
                 # "Do you sell groceries?" must not get "Yes. Gift cards are available ...".
                 if not q_terms or not q_terms <= context | set(terms(text)):
                     text = _YES_NO_LEAD.sub("", text)
+                    text = text[:1].upper() + text[1:]
             if unit.is_item:
                 if prose:
                     lines.append(" ".join(prose))
