@@ -325,3 +325,27 @@ def test_a_third_held_draft_is_held_like_the_first(desk: Desk, monkeypatch: pyte
             select(Task).where(Task.conversation_id == "c-held3", Task.kind == "held_draft", Task.status == "open")
         ).scalars()
         assert len(list(held)) == 3
+
+
+def test_the_customer_reads_their_own_details_where_a_model_wrote_placeholders(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a bug hunt: with a model answering, the customer was greeted "Hi <PERSON_1>". They now read
+    their own name; what is stored, shown to staff and sent to a model as history keeps the placeholder."""
+    from safedesk.domain import Draft
+
+    seen: list[ResponderRequest] = []
+
+    def model(request: ResponderRequest) -> Draft:  # stands in for a hosted model, which cannot run here
+        seen.append(request)
+        return Draft("Hi <PERSON_1>, delivery in Norway takes 2-4 business days.", ("Delivery",), True, "test")
+
+    monkeypatch.setattr(desk.pipeline.responder, "respond", model)
+    result = desk.pipeline.run("c-name", "Hi, I am Kari Nordmann. How long does delivery take in Norway?")
+    assert "<PERSON_1>" in (result.llm_input or "") and "Kari" not in (result.llm_input or "")
+    assert result.reply.endswith("Hi Kari Nordmann, delivery in Norway takes 2-4 business days.")
+    with desk.db.session() as session:
+        stored = session.execute(select(Message).where(Message.role == "assistant")).scalar_one()
+        assert "Hi <PERSON_1>," in stored.text and "Kari" not in stored.text
+    desk.pipeline.run("c-name", "And to Sweden?")
+    assert "Kari" not in " ".join(item.text for item in seen[-1].history)
