@@ -925,6 +925,15 @@ def test_a_reply_sent_after_the_session_ended_is_given_back_to_copy(client: Test
     assert elsewhere.status_code == 401 and "left our warehouse" not in elsewhere.text  # not another site's words
 
 
+def test_fields_with_only_a_placeholder_have_an_accessible_name(client: TestClient, light: LightDesk) -> None:
+    """Found by a bug hunt in the browser: the reveal reason and the review note had only a placeholder."""
+    seed_handoff(light)
+    seed_answers(light, 40)  # about half are sampled for review
+    as_agent(client)
+    assert 'aria-label="Reason for revealing (recorded)"' in client.get("/staff/conversations/c-person").text
+    assert 'aria-label="Review note' in client.get("/staff/review").text
+
+
 def test_signing_in_again_replaces_the_previous_session(client: TestClient, light: LightDesk) -> None:
     as_agent(client)
     first = client.cookies.get(SESSION_COOKIE)

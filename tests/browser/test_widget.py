@@ -162,6 +162,7 @@ def test_reply_is_streamed_into_one_bubble(page: Any, base_url: str) -> None:
     expect(answer).to_have_count(1, timeout=15_000)
     expect(answer.locator(".sd-text")).to_contain_text("business days")
     expect(answer.locator(".sd-who")).to_have_text("AI assistant")
+    expect(answer.locator(".sd-text")).to_have_attribute("dir", "auto")  # right-to-left text reads right
     expect(answer).not_to_have_attribute("aria-busy", "true")  # finished: screen readers may read it
     expect(log).not_to_have_attribute("aria-busy", "true")
     expect(page.get_by_role("status")).to_have_text("")

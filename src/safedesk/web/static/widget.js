@@ -152,7 +152,7 @@
   function messageRow(item) {
     var row = el("div", { class: "sd-msg sd-from-" + (LABELS[item.from] ? item.from : "assistant") });
     row.appendChild(el("span", { class: "sd-who" }, labelFor(item)));
-    row.appendChild(el("p", { class: "sd-text" }, item.text));
+    row.appendChild(el("p", { class: "sd-text", dir: "auto" }, item.text));
     return row;
   }
 
