@@ -671,3 +671,23 @@ def test_a_valid_cached_graph_loads_even_where_it_cannot_be_locked(tmp_path, mon
     monkeypatch.setattr(embeddings, "exclusive_lock", no_lock)
     monkeypatch.setattr(embeddings, "prepare_in_child", must_not_prepare)
     assert embeddings.Embedder().embed_one("Do you ship to Norway?").shape == (384,)
+
+
+def test_a_page_relabelled_with_its_old_size_and_time_is_seen_as_changed(tmp_path: Path) -> None:
+    """Found by a bug hunt: a running desk kept serving a page relabelled from public to internal when the new
+    file had the same size and modification time (as `cp -p` leaves it)."""
+    import time
+
+    from safedesk.knowledge.base import knowledge_fingerprint
+
+    page = tmp_path / "loyalty.md"
+    write(tmp_path, "loyalty.md", "---\naccess: public\n---\nMembers get 10% off.\n")
+    before = knowledge_fingerprint(tmp_path)
+    stat = page.stat()
+    time.sleep(0.01)
+    write(
+        tmp_path, "loyalty.md", "---\naccess: intern\n---\nMembers get 10% off.\n"
+    )  # same length: 'public' -> 'intern'
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert page.stat().st_size == stat.st_size and page.stat().st_mtime_ns == stat.st_mtime_ns
+    assert knowledge_fingerprint(tmp_path) != before

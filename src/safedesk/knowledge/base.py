@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 
 def knowledge_fingerprint(knowledge_dir: Path) -> str:
-    """A digest of the names, sizes and modification times of every file under `knowledge_dir`."""
+    """A digest of the names, sizes, modification and change times and inodes of every file under
+    `knowledge_dir`. The change time (ctime) cannot be set back by a tool: `cp -p` over a page with one of
+    the same size and modification time (a relabelled page) still changes the fingerprint."""
     digest = hashlib.sha256()
     knowledge_dir = Path(knowledge_dir)
     if knowledge_dir.is_dir():
@@ -45,7 +47,9 @@ def knowledge_fingerprint(knowledge_dir: Path) -> str:
                 stat = path.stat()
             except OSError:  # vanished between listing and stat: the next refresh sees it
                 continue
-            digest.update(f"{rel.as_posix()}\x00{stat.st_size}\x00{stat.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{rel.as_posix()}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{stat.st_ctime_ns}\x00{stat.st_ino}\n".encode()
+            )
     else:
         digest.update(b"<missing>")
     return digest.hexdigest()
