@@ -481,6 +481,20 @@ def test_approve_a_held_draft(client: TestClient, light: LightDesk) -> None:
     assert again.status_code == 409 and "already closed" in again.text
 
 
+def test_an_approved_draft_reaches_the_customer_without_placeholders(client: TestClient, light: LightDesk) -> None:
+    """A model's held draft may greet "<PERSON_1>"; approved, the customer reads plain words (review finding)."""
+    task_id = seed_held(light, draft="Hi <PERSON_1>, we will refund you and write to <EMAIL_1>.")
+    token = as_agent(client)
+    client.post(f"/staff/tasks/{task_id}/approve", data={"csrf_token": token}, follow_redirects=False)
+    with light.db.session() as session:
+        sent = session.execute(
+            select(Message).where(Message.status == "delivered", Message.role == "assistant")
+        ).scalars()
+        assert [m.text for m in sent if "refund" in m.text] == [
+            "Hi, we will refund you and write to your email address."
+        ]
+
+
 def test_edit_and_send_a_held_draft(client: TestClient, light: LightDesk) -> None:
     task_id = seed_held(light)
     token = as_agent(client)

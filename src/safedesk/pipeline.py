@@ -39,8 +39,7 @@ from safedesk.errors import IdempotencyConflict, ResponderError, SafeDeskError, 
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
 from safedesk.policy import WITH_STAFF, DraftAction, DraftVerdict, asks_if_human, decide, review_draft
-from safedesk.redaction import Pseudonymizer
-from safedesk.redaction import restore as restore_placeholders
+from safedesk.redaction import Pseudonymizer, placeholders_in_words
 from safedesk.responders.base import Responder
 from safedesk.storage import repository as repo
 from safedesk.storage.db import Database
@@ -64,13 +63,6 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=dict)
     explanation: list[str] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # The customer's own values -> their placeholders, for the reply they read (a model may write "Hi <PERSON_1>").
-    originals: dict[str, str] = field(default_factory=dict)
-
-    def for_customer(self, text: str) -> str:
-        """`text` with this conversation's placeholders put back: what the customer reads. What is stored,
-        shown to staff and given to a model as history keeps the placeholders."""
-        return restore_placeholders(text, self.originals) if self.originals and "<" in text else text
 
     def audit(self, kind: str, data: dict[str, Any]) -> None:
         """Record an audit event; the pipeline writes a turn's events together (one chain-head lock)."""
@@ -270,7 +262,7 @@ class TurnPipeline:
                     if not released:
                         turn.timings["first_sentence"] = (time.perf_counter() - t0) * 1000
                     released = candidate
-                    yield {"type": "delta", "text": turn.for_customer(sentence) + " "}
+                    yield {"type": "delta", "text": placeholders_in_words(sentence) + " "}
         except ResponderError as exc:
             return self.responder.fallback_draft(request, str(exc))  # type: ignore[attr-defined]
         finally:
@@ -352,7 +344,6 @@ class TurnPipeline:
         )
         repo.touch(conversation, disclosed=True, last_lane=result.lane.value, last_topic=result.topic.value)
         result.message_id, result.reply_id = message_id, reply.id
-        result.reply = turn.for_customer(result.reply)  # stored with placeholders; read with the originals
         turn.timings["total"] = (time.perf_counter() - started) * 1000
         result.timings_ms = dict(turn.timings)
         turn.audit(
@@ -455,9 +446,6 @@ class TurnPipeline:
     ) -> _PendingAnswer:
         """Retrieve public chunks and build the responder's request (the model is called after commit)."""
         t0 = time.perf_counter()
-        turn.originals = {
-            self.vault.decrypt(e.ciphertext): e.placeholder for e in repo.vault_entries(session, turn.conversation_id)
-        }
         self._refresh_knowledge()
         chunks = tuple(self.knowledge.retriever.search(redacted, k=3))
         turn.timings["retrieve"] = (time.perf_counter() - t0) * 1000
@@ -499,7 +487,8 @@ class TurnPipeline:
             "turn.outbound", {"message": message.id, "action": verdict.action.value, "reasons": list(verdict.reasons)}
         )
         if verdict.action is DraftAction.DELIVER:
-            return self._result(turn, decision, draft.text, llm_input=redacted, sources=list(draft.sources))
+            text = placeholders_in_words(draft.text)  # "Hi <PERSON_1>" reads "Hi"; nothing is restored
+            return self._result(turn, decision, text, llm_input=redacted, sources=list(draft.sources))
         approved = self._approved_instead(session, turn, message, request, ctx, verdict)
         if approved is not None:
             return self._result(turn, decision, approved.text, llm_input=redacted, sources=list(approved.sources))
@@ -709,18 +698,11 @@ class TurnPipeline:
             reply = repo.reply_to(session, message_id)
             if message is None or reply is None:
                 return None
-            text = reply.text
-            if "<" in text:  # the customer reads their own details, as the first time
-                originals = {
-                    self.vault.decrypt(e.ciphertext): e.placeholder
-                    for e in repo.vault_entries(session, conversation_id)
-                }
-                text = restore_placeholders(text, originals)
             return TurnResult(
                 conversation=conversation_id,
                 lane=Lane(reply.lane or "answer"),
                 topic=Topic(reply.topic or "other"),
-                reply=text,
+                reply=reply.text,
                 held_for_review=repo.has_held_draft(session, message_id),
                 llm_input=None,
                 sources=list(reply.sources or []),

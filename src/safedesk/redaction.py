@@ -205,6 +205,45 @@ def reverse_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+# How a placeholder reads in a reply to the customer: plain words, never the original (a name is left out).
+_IN_WORDS = {
+    "EMAIL": "your email address",
+    "PHONE": "your phone number",
+    "CARD": "your card",
+    "IBAN": "your bank account",
+    "ACCOUNT": "your account",
+    "ADDRESS": "your address",
+    "LOCATION": "your location",
+    "ORDER": "your order",
+    "DOB": "your date of birth",
+}
+_NAMED_THING_PLACEHOLDER_RE = re.compile(
+    r"\b((?:order|card|e-?mail(?: address)?|phone(?: number)?|number|account|address|iban))[ \t]*"
+    r"<\s*[A-Za-z][A-Za-z_]*?_\d{1,6}\s*>",
+    re.IGNORECASE,
+)
+_NAME_PLACEHOLDER_RE = re.compile(r"[ \t]*<\s*PERSON_\d{1,6}\s*>", re.IGNORECASE)
+
+
+def placeholders_in_words(text: str) -> str:
+    """A reply as the customer reads it. A model sees only placeholders and may copy them ("Hi <PERSON_1>, we
+    will write to <EMAIL_1>"): they become plain words ("Hi, we will write to your email address"), a name is
+    left out. Nothing is restored, so a reply never carries a stored original, whoever asked for it."""
+    if "<" not in text:
+        return text
+    text = _NAME_PLACEHOLDER_RE.sub("", text)
+    text = re.sub(r"(?m)^[ \t]*[,;:][ \t]*", "", text)  # "<PERSON_1>, your order ..." -> "your order ..."
+    text = re.sub(r"[ \t]+([,.!?;:])", r"\1", text)  # "Thank you <PERSON_1>!" -> "Thank you!"
+
+    def in_words(match: re.Match[str]) -> str:
+        stem = match.group(1).rsplit("_", 1)[0].upper()
+        return _IN_WORDS.get(stem, "your details")
+
+    text = _NAMED_THING_PLACEHOLDER_RE.sub(r"\1", text)  # "your order <ORDER_1>" -> "your order"
+    text = _RETURNED_PLACEHOLDER_RE.sub(in_words, text)
+    return re.sub(r"(?m)^([a-z])", lambda m: m.group(1).upper(), text)
+
+
 # What comes back from an outside AI tool may change a placeholder's case or spacing ("<email_1>", "< PHONE_1 >").
 _RETURNED_PLACEHOLDER_RE = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?_\d{1,6})\s*>")
 

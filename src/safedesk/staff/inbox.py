@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from safedesk import audit
 from safedesk.domain import Role
 from safedesk.errors import UserError
+from safedesk.redaction import placeholders_in_words
 from safedesk.staff.accounts import utcnow
 from safedesk.storage import repository as repo
 from safedesk.storage.models import MAX_ROW_ID, Conversation, Message, Task, VaultEntry
@@ -360,7 +361,7 @@ def approve(session: Session, task_id: int, actor: Actor) -> Message:
         session,
         task.conversation_id,
         Role.ASSISTANT,
-        draft.text,
+        placeholders_in_words(draft.text),  # the customer reads words, not a model's <PERSON_1>
         status="delivered",
         lane=draft.lane,
         topic=draft.topic,
@@ -384,7 +385,7 @@ def edit_and_send(session: Session, task_id: int, text: str, actor: Actor) -> Me
     """Send an edited version of a held draft, as the person who edited it."""
     task = _open_task(session, task_id, "held_draft")
     draft = _held_message(session, task)
-    text = clean_staff_text(text, "reply", MAX_STAFF_TEXT)
+    text = placeholders_in_words(clean_staff_text(text, "reply", MAX_STAFF_TEXT))
     sent = repo.add_message(
         session,
         task.conversation_id,
