@@ -321,8 +321,46 @@ def test_sign_ins_sent_at_once_get_no_more_guesses_than_one_at_a_time(
     assert slow.most <= accounts.HASHING_AT_ONCE
     with light.db.session() as session:
         assert session.execute(select(func.count()).select_from(LoginAttempt)).scalar_one() == checked
-    if LoginStatus.OK not in statuses:  # the right password came too late: the account is locked
+    # The right password (last) signs in only when it was among the guesses allowed; else the account is locked.
+    assert statuses.count(LoginStatus.OK) <= 1 and (LoginStatus.OK not in statuses or statuses[-1] is LoginStatus.OK)
+    if LoginStatus.OK not in statuses:
         assert _login(light, "bob", GOOD, ip="10.9.9.8").status is LoginStatus.LOCKED
+
+
+def test_a_double_submitted_right_password_after_typos_signs_in(
+    light: LightDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review: after four typos, the right password sent twice at once (a double click) was
+    reported wrong and locked the account for 15 minutes."""
+    _make_agent(light)
+    for i in range(accounts.MAX_FAILURES - 1):
+        _login(light, "bob", f"typo-{i}")
+    monkeypatch.setattr(accounts, "_hasher", _SlowHasher(accounts._hasher))
+    barrier = threading.Barrier(2)
+
+    def attempt(_: int) -> LoginStatus:
+        barrier.wait()
+        return _login(light, "bob", GOOD).status
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(attempt, range(2)))
+    assert LoginStatus.OK in statuses
+    assert _login(light, "bob", GOOD).ok  # and the account is not locked
+
+
+def test_an_accounts_old_failures_age_out_like_an_unknown_names(light: LightDesk) -> None:
+    """Found by a review: an unknown name's failures expire after two days, an account's never did, so
+    four old failures plus one new one told the two apart."""
+    _make_agent(light)
+    start = accounts.utcnow()
+    for name, ip in (("bob", "10.0.1.1"), ("nobody", "10.0.1.2")):
+        for i in range(accounts.MAX_FAILURES - 1):
+            _login(light, name, f"old-{i}", ip=ip, now=start)
+    later = start + accounts.ATTEMPT_RETENTION + timedelta(hours=1)
+    results = [
+        _login(light, name, "new-wrong", ip=ip, now=later) for name, ip in (("bob", "10.0.1.1"), ("nobody", "10.0.1.2"))
+    ]
+    assert [r.just_locked for r in results] == [False, False]
 
 
 def test_changing_the_password_counts_wrong_current_passwords_toward_the_lockout(light: LightDesk) -> None:

@@ -338,6 +338,7 @@ IP_MAX_FAILURES = 20  # per address within IP_WINDOW, then throttled
 IP_WINDOW = timedelta(minutes=15)
 ATTEMPT_RETENTION = timedelta(days=2)
 _CHECKING = threading.Lock()
+_GHOST_REPLAY_ROWS = 200  # an unknown name's newest failures replayed (locked attempts are never recorded)
 _SIGN_IN_LOCK_KEY = 0x5AFE5161  # PostgreSQL advisory-lock key for sign-in checks (any constant)
 
 
@@ -408,16 +409,27 @@ def _storable(value: str) -> str:
     return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
+def _recent_failures(session: Session, username: str) -> bool:
+    return (
+        session.execute(
+            select(LoginAttempt.id).where(LoginAttempt.username == username, LoginAttempt.success.is_(False)).limit(1)
+        ).first()
+        is not None
+    )
+
+
 def _ghost_lockout(session: Session, username: str) -> tuple[int, datetime | None]:
     """(failures counted, locked until) for a name that is not an account, replaying its recorded failures
     with the rules a real account follows: the MAX_FAILURES-th failure locks for LOCKOUT and starts the
     count again. Locked and real accounts then answer alike, down to the Retry-After."""
     count, locked_until = 0, None
-    for (ts,) in session.execute(
+    newest = session.execute(
         select(LoginAttempt.ts)
         .where(LoginAttempt.username == username, LoginAttempt.success.is_(False))
-        .order_by(LoginAttempt.ts, LoginAttempt.id)
-    ):
+        .order_by(LoginAttempt.ts.desc(), LoginAttempt.id.desc())
+        .limit(_GHOST_REPLAY_ROWS)
+    ).all()
+    for (ts,) in reversed(newest):
         ts = as_utc(ts)
         if ts is None or (locked_until is not None and ts < locked_until):
             continue
@@ -483,6 +495,8 @@ def authenticate(
             locked_until = as_utc(user.locked_until)
             if locked_until is not None and locked_until > now:
                 return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(locked_until, now))
+            if user.failed_logins and not _recent_failures(session, username):
+                user.failed_logins = 0  # failures age out after ATTEMPT_RETENTION, as an unknown name's do
             if (user.failed_logins or 0) >= MAX_FAILURES:  # that many failed or still in flight: lock now
                 user.failed_logins, user.locked_until = 0, now + LOCKOUT
                 return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(now + LOCKOUT, now))
@@ -515,11 +529,13 @@ def authenticate(
         locked_until = as_utc(user.locked_until) if user is not None else None
         if user is None:
             ok = False
+        # A lock seen here was set while this attempt was in flight (step 1 refuses a locked account) by a sibling
+        # reserved after it. This attempt was one of the MAX_FAILURES guesses a lock allows, as one at a time
+        # would be: a right password wins (a double-submitted sign-in must not lock its owner out).
         elif ok and (
             user.disabled
             or user.password_hash != candidate.password_hash
             or (step is not None and step <= (user.totp_last_step or 0))  # a concurrent sign-in used this code
-            or (locked_until is not None and locked_until > now)  # a concurrent attempt locked the account
         ):
             ok = False
         attempt = session.get(LoginAttempt, attempt_id)
