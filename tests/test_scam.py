@@ -701,3 +701,11 @@ def test_scams_a_bug_hunt_found_missed(text: str, rule: str) -> None:
 def test_customers_asking_about_the_shops_gift_cards_are_safe(text: str) -> None:
     """Found by a bug hunt: a customer asking about paying with the shop's gift cards was 'suspicious'."""
     assert assess(text).verdict == SAFE, assess(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text", ["From: " + "(" * 600 + "\n\nhi", "Reply-To: " + "(" * 600 + "\nFrom: a@b.example\n\nhi"]
+)
+def test_a_header_the_address_parser_cannot_take_is_no_crash(text: str) -> None:
+    """Found by a review: "From: ((((..." raised RecursionError out of assess, which must never raise."""
+    assert assess(text).verdict in (SAFE, "suspicious", "dangerous")

@@ -518,6 +518,8 @@ _TAG = re.compile(r"(?s)<(?![\w.+\-]{1,64}@[\w.\-]{1,255}>)[a-zA-Z/!][^<>]{0,200
 
 # A pasted raw email starts with header lines; these names tell it from a note that happens to start "Re: ...".
 _RAW_HEADER_START = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]")
+_MAX_HEADER_BLOCK = 16_000  # characters of headers a pasted email may have to be parsed as one
+_MAX_HEADER_LINE = 1_000
 _EMAIL_HEADER_NAMES = frozenset(
     "from sender reply-to return-path received subject to date message-id mime-version content-type "
     "content-transfer-encoding authentication-results dkim-signature".split()
@@ -529,6 +531,14 @@ def _readable_email(text: str) -> str:
     words decoded ("=?UTF-8?B?UGF5UGFs?=" -> "PayPal"), text parts decoded from base64 or quoted-printable.
     Any other text comes back unchanged. Parsed by the standard library's email package."""
     if not _RAW_HEADER_START.match(text[:1000]):
+        return text
+    # The email package is slow on hostile headers (quadratic on a long run of quotes): only a header block
+    # of ordinary size is parsed; anything else is read as plain text.
+    end = re.search(r"\r?\n\r?\n", text[:_MAX_HEADER_BLOCK])
+    head = text[: end.start()] if end else text[:_MAX_HEADER_BLOCK]
+    if end is None and len(text) > _MAX_HEADER_BLOCK:
+        return text
+    if any(len(line) > _MAX_HEADER_LINE for line in head.splitlines()):
         return text
     try:
         message = email.message_from_string(text.lstrip(), policy=email.policy.default)
@@ -553,7 +563,7 @@ def _readable_email(text: str) -> str:
 
 
 def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
-    raw = _sanitize(_readable_email(text))
+    raw = _sanitize(_readable_email(_sanitize(text)))  # capped before parsing, and cleaned of what decoding adds
     hrefs = []
     if "</a>" in raw.lower():
         for m in _ANCHOR.finditer(raw):
@@ -1054,13 +1064,22 @@ def _imitates_own(host: _Host, own: _Host) -> bool:
     return False
 
 
+def _parse_address(value: str) -> tuple[str, str]:
+    """(display name, address) of a header value; ("", "") for one the parser cannot take (a hostile
+    "From: ((((..." recursed out of `assess`, which must never raise)."""
+    try:
+        return email.utils.parseaddr(value[:1000])
+    except (RecursionError, ValueError, IndexError):
+        return "", ""
+
+
 def _header_signals(msg: _Message) -> list[Signal]:
     out: list[Signal] = []
     froms = [v for k, v in msg.headers if k in ("from", "sender")]
     from_domains: list[_Host] = []
     mismatch = None
     for value in froms[:5]:
-        name, addr = email.utils.parseaddr(value)
+        name, addr = _parse_address(value)
         if "@" not in addr:
             continue
         sender = _split_host(addr.rsplit("@", 1)[1], "email")
@@ -1090,7 +1109,7 @@ def _header_signals(msg: _Message) -> list[Signal]:
         out.append(Signal("display_mismatch", WEIGHTS["display_mismatch"], mismatch))
     reply_to = [v for k, v in msg.headers if k == "reply-to"]
     if from_domains and reply_to:
-        _, addr = email.utils.parseaddr(reply_to[0])
+        _, addr = _parse_address(reply_to[0])
         target = _split_host(addr.rsplit("@", 1)[1], "email") if "@" in addr else None
         if target and all(target.registered != f.registered for f in from_domains):
             out.append(
