@@ -314,11 +314,21 @@ def test_text_a_browser_never_shows_is_not_public_knowledge(tmp_path: Path) -> N
         assert secret not in everything
 
 
-def test_a_public_markdown_page_with_hidden_html_is_refused(tmp_path: Path) -> None:
-    text = "---\naccess: public\n---\n# Rentals\n\n<div hidden>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>\n"
+@pytest.mark.parametrize(
+    "hiding",
+    [
+        "<div hidden>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>",
+        "<div style=display:none>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>",  # unquoted (review)
+        '<div data-x=">" hidden>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>',  # ">" in an attribute
+        "<div hidden>\n\nStaff only: damage excess 3,750 NOK.",  # never closed
+    ],
+)
+def test_a_public_markdown_page_with_hidden_html_is_refused(tmp_path: Path, hiding: str) -> None:
+    text = "---\naccess: public\n---\n# Rentals\n\n" + hiding + "\n"
     write(tmp_path, "rentals.md", text)
-    with pytest.raises(ConfigError, match=r"rentals\.md: a public page with hidden HTML"):
+    with pytest.raises(ConfigError, match=r"rentals\.md: a public page with hidden HTML") as info:
         load_knowledge(tmp_path)
+    assert "3,750" not in str(info.value)  # the error (logged, shown to owners) never repeats the hidden text
     write(tmp_path, "rentals.md", text.replace("access: public", "access: internal"))
     assert load_knowledge(tmp_path)  # an internal page may hold anything
 

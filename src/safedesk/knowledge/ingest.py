@@ -197,10 +197,11 @@ def _parse_markdown(path: Path, source: str) -> tuple[str, Access, list[_Section
     meta, body = split_front_matter(_read_text(path, source), source)
     access = parse_access(meta.get("access"), source)
     title = _meta_title(meta.get("title"), source)
-    if access is Access.PUBLIC and (hiding := _HIDING_HTML.search(body)):
-        # Markdown splits raw HTML around blank lines, so what such a tag hides cannot be told apart: refuse.
+    if access is Access.PUBLIC and (hidden_in := _hidden_html_element(body)):
+        # Markdown splits raw HTML around blank lines, so what such an element hides cannot be told apart from
+        # the page around it: refuse the page (the message names the element, never the hidden text).
         raise ConfigError(
-            f"{source}: a public page with hidden HTML ({hiding.group(0)[:60]!r}): customers would be quoted "
+            f"{source}: a public page with hidden HTML (a <{hidden_in}> element): customers would be quoted "
             "text their browser never shows; move it to an internal page"
         )
     sections = _markdown_sections(body)
@@ -309,26 +310,34 @@ _UNSEEN_TAGS = ("textarea", "select", "option", "datalist", "input")
 _HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-_HIDING_HTML = re.compile(
-    r"<[a-zA-Z][^>]*?(?:\shidden(?:[\s=/>])|aria-hidden\s*=\s*[\"']?true|"
-    r"style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden))[^>]*>",
-    re.IGNORECASE,
-)
+def _hidden_html_element(markdown: str) -> str | None:
+    """The tag name of the first element that hides text, in the page as a browser renders it; else None."""
+    if "<" not in markdown:
+        return None
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_markdown_parser().render(markdown), "html.parser")
+    for tag in soup.find_all(True):
+        if _is_invisible(tag) and tag.get_text(strip=True):
+            return str(tag.name)
+    return None
 
 
 def _drop_invisible(soup: Any) -> None:
     from bs4 import Tag
 
     for tag in list(soup.find_all(True)):
-        if not isinstance(tag, Tag) or tag.decomposed:
-            continue
-        if (
-            tag.name in _UNSEEN_TAGS
-            or tag.has_attr("hidden")
-            or str(tag.get("aria-hidden", "")).lower() == "true"
-            or _HIDING_STYLE.search(str(tag.get("style", "")))
-        ):
+        if isinstance(tag, Tag) and not tag.decomposed and _is_invisible(tag):
             tag.decompose()
+
+
+def _is_invisible(tag: Any) -> bool:
+    return bool(
+        tag.name in _UNSEEN_TAGS
+        or tag.has_attr("hidden")
+        or str(tag.get("aria-hidden", "")).lower() == "true"
+        or _HIDING_STYLE.search(str(tag.get("style", "")))
+    )
 
 
 # --- HTML --------------------------------------------------------------------------------------
