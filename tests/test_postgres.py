@@ -338,3 +338,18 @@ def test_turns_of_one_conversation_on_two_workers_take_turns(pg_url: str, fresh_
     finally:
         for desk in desks:
             desk.close()
+
+
+def test_a_turn_lock_the_server_cannot_give_is_busy_not_an_error(pg_url: str) -> None:
+    """A review found that a refused lock connection (too many connections, the server away) became an HTTP
+    500; it is now "busy, retry" (TurnInProgress, a 503), and the slot is given back."""
+    from safedesk.storage import db as db_module
+
+    database = Database(pg_url)
+    try:
+        database._lock_engine = create_engine(ADMIN_URL.replace(":5432/", ":1/"), poolclass=db_module.NullPool)
+        for _ in range(db_module.TURN_LOCK_CONNECTIONS + 1):  # every slot is released again
+            with database.turn_lock("c-1", timeout=0.5) as acquired:
+                assert acquired is False
+    finally:
+        database.dispose()

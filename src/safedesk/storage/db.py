@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -44,6 +46,7 @@ def make_engine(url: str) -> Engine:
 
 # PostgreSQL advisory-lock key for migrations (any constant; this one spells "safedesk" in hex-ish).
 _MIGRATION_LOCK_KEY = 0x5AFEDE5C
+TURN_LOCK_CONNECTIONS = 16  # per worker: each running turn holds one (PostgreSQL's default max is 100)
 _TURN_LOCK_SPACE = 0x5AFE  # first key of the two-key advisory locks that hold one conversation's turns
 
 
@@ -77,6 +80,7 @@ class Database:
             migrate(self.engine)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._lock_engine: Engine | None = None
+        self._lock_slots = threading.BoundedSemaphore(TURN_LOCK_CONNECTIONS)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -106,13 +110,24 @@ class Database:
             yield True
             return
         if self._lock_engine is None:
-            self._lock_engine = create_engine(self.url, poolclass=NullPool)
+            # TCP keepalives: a worker cut off from the network (not killed) lets go within about a minute.
+            keepalive = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+            self._lock_engine = create_engine(self.url, poolclass=NullPool, connect_args=keepalive)
         lock_id = int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:4], "big", signed=True)
         params = {"space": _TURN_LOCK_SPACE, "id": lock_id}
-        connection = self._lock_engine.connect()
+        deadline = time.monotonic() + timeout
+        # At most TURN_LOCK_CONNECTIONS lock connections per worker; more turns wait for a free one.
+        if not self._lock_slots.acquire(timeout=timeout):
+            yield False
+            return
+        try:
+            connection = self._lock_engine.connect()
+        except OperationalError:  # the server refuses more connections, or is away: "busy, retry"
+            self._lock_slots.release()
+            yield False
+            return
         acquired = False
         try:
-            deadline = time.monotonic() + timeout
             while True:
                 acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:space, :id)"), params).scalar())
                 connection.commit()
@@ -130,6 +145,7 @@ class Database:
                 raise
             finally:
                 connection.close()
+                self._lock_slots.release()
 
     def dispose(self) -> None:
         if self._lock_engine is not None:
