@@ -253,3 +253,31 @@ def test_same_value_found_as_another_type_keeps_its_placeholder() -> None:
     )
     assert r2.text == "order <PHONE_1> and order <ORDER_1>"
     assert restore(r2.text, r2.mapping) == "order 12345678 and order 555666"
+
+
+@pytest.mark.parametrize(
+    ("draft", "read"),
+    [
+        ("Hi <PERSON_1>, delivery takes 2-4 days; we will write to <EMAIL_1>.",
+         "Hi, delivery takes 2-4 days; we will write to your email address."),
+        ("Thanks for asking. <EMAIL_1> is the address we have. <PERSON_1>, your parcel is on its way.",
+         "Thanks for asking. Your email address is the address we have. Your parcel is on its way."),
+        ("Thanks, <PERSON_1>.", "Thanks."),
+        ("I'm sorry, <PERSON_1>, but we can't.", "I'm sorry, but we can't."),
+        ("<PERSON_1> asked about returns.", "You asked about returns."),
+        ("Thank you (<PERSON_1>).", "Thank you."),
+        ("Mr. <PERSON_1> will call.", "You will call."),
+        ("Dear <PERSON_1>, thanks.", "Hello, thanks."),
+        ("<PERSON_1>, your order <ORDER_1> is on its way.", "Your order is on its way."),
+        ("Your card <card_1> was charged.", "Your card was charged."),
+        # Text without a placeholder is left exactly as it is (staff replies go through here too).
+        ("orders < 500 kr? No:\nwww.nordlys.no/returns", "orders < 500 kr? No:\nwww.nordlys.no/returns"),
+        ("Price : 10 and iPhone", "Price : 10 and iPhone"),
+    ],
+)  # fmt: skip
+def test_placeholders_read_as_plain_words_and_nothing_else_changes(draft: str, read: str) -> None:
+    """Found by reviews: "Hi <PERSON_1>" reached customers, and a first rewording garbled sentences ("Thanks,.")
+    and changed staff text without placeholders ("Www.", "IPhone")."""
+    from safedesk.redaction import placeholders_in_words
+
+    assert placeholders_in_words(draft) == read

@@ -217,23 +217,41 @@ _IN_WORDS = {
     "ORDER": "your order",
     "DOB": "your date of birth",
 }
+_ANY_PLACEHOLDER = r"<\s*[A-Za-z][A-Za-z_]*?_\d{1,6}\s*>"
+_NAME = r"<\s*PERSON_\d{1,6}\s*>"
+# "your order <ORDER_1>": the noun already says it.
 _NAMED_THING_PLACEHOLDER_RE = re.compile(
-    r"\b((?:order|card|e-?mail(?: address)?|phone(?: number)?|number|account|address|iban))[ \t]*"
-    r"<\s*[A-Za-z][A-Za-z_]*?_\d{1,6}\s*>",
+    r"\b((?:order|card|e-?mail(?: address)?|phone(?: number)?|number|account|address|iban))[ \t]*" + _ANY_PLACEHOLDER,
     re.IGNORECASE,
 )
-_NAME_PLACEHOLDER_RE = re.compile(r"[ \t]*<\s*PERSON_\d{1,6}\s*>", re.IGNORECASE)
+# A name in brackets, or opening a sentence and followed by a comma: "(<PERSON_1>)", "<PERSON_1>, your ...".
+_NAME_IN_BRACKETS_RE = re.compile(r"[ \t]*\([ \t]*" + _NAME + r"[ \t]*\)", re.IGNORECASE)
+_NAME_OPENING_RE = re.compile(r"(^|[.!?][ \t]+|\n)" + _NAME + r"[ \t]*,[ \t]*(\w)", re.IGNORECASE)
+_NAME_SUBJECT_RE = re.compile(r"(^|[.!?][ \t]+|\n)" + _NAME + r"(?=[ \t]+\w)", re.IGNORECASE)
+_TITLED_NAME_RE = re.compile(r"(^|[.!?][ \t]+|\n)?\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?[ \t]+" + _NAME, re.IGNORECASE)
+# Anywhere else, with a comma before it that the sentence no longer needs when punctuation follows.
+_NAME_ELSEWHERE_RE = re.compile(r"(,)?[ \t]*" + _NAME + r"(?=([,.!?;:)]?))", re.IGNORECASE)
+
+
+def _drop_name(match: re.Match[str]) -> str:
+    comma, punctuation_follows = match.group(1), bool(match.group(2))
+    return "" if punctuation_follows or not comma else ","
 
 
 def placeholders_in_words(text: str) -> str:
     """A reply as the customer reads it. A model sees only placeholders and may copy them ("Hi <PERSON_1>, we
     will write to <EMAIL_1>"): they become plain words ("Hi, we will write to your email address"), a name is
-    left out. Nothing is restored, so a reply never carries a stored original, whoever asked for it."""
-    if "<" not in text:
+    left out. Nothing is restored, so a reply never carries a stored original, whoever asked for it. Text
+    without a placeholder is returned as it is; the rewriting touches only the placeholders and the
+    punctuation right beside them."""
+    if not _RETURNED_PLACEHOLDER_RE.search(text):
         return text
-    text = _NAME_PLACEHOLDER_RE.sub("", text)
-    text = re.sub(r"(?m)^[ \t]*[,;:][ \t]*", "", text)  # "<PERSON_1>, your order ..." -> "your order ..."
-    text = re.sub(r"[ \t]+([,.!?;:])", r"\1", text)  # "Thank you <PERSON_1>!" -> "Thank you!"
+    text = re.sub(r"\bDear[ \t]+" + _NAME, "Hello", text, flags=re.IGNORECASE)  # "Dear <PERSON_1>," -> "Hello,"
+    text = _NAME_IN_BRACKETS_RE.sub("", text)  # "Thank you (<PERSON_1>)." -> "Thank you."
+    text = _TITLED_NAME_RE.sub(lambda m: "you" if m.group(1) is None else m.group(1) + "You", text)
+    text = _NAME_OPENING_RE.sub(lambda m: m.group(1) + m.group(2).upper(), text)  # "<P>, your" -> "Your"
+    text = _NAME_SUBJECT_RE.sub(lambda m: m.group(1) + "You", text)  # "<P> asked about" -> "You asked about"
+    text = _NAME_ELSEWHERE_RE.sub(_drop_name, text)  # "Hi <P>, x" -> "Hi, x"; "sorry, <P>, but" -> "sorry, but"
 
     def in_words(match: re.Match[str]) -> str:
         stem = match.group(1).rsplit("_", 1)[0].upper()
@@ -241,7 +259,8 @@ def placeholders_in_words(text: str) -> str:
 
     text = _NAMED_THING_PLACEHOLDER_RE.sub(r"\1", text)  # "your order <ORDER_1>" -> "your order"
     text = _RETURNED_PLACEHOLDER_RE.sub(in_words, text)
-    return re.sub(r"(?m)^([a-z])", lambda m: m.group(1).upper(), text)
+    # A sentence that now opens with "your ..." ("<EMAIL_1> is the address" -> "Your email address is ...").
+    return re.sub(r"(^|[.!?][ \t]+|\n)(your)\b", lambda m: m.group(1) + "Your", text)
 
 
 # What comes back from an outside AI tool may change a placeholder's case or spacing ("<email_1>", "< PHONE_1 >").
