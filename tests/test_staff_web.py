@@ -773,6 +773,21 @@ def test_change_own_password(client: TestClient, light: LightDesk) -> None:
     assert login(TestClient(staff_app(light)), "kari", OWNER_PW).status_code == 303
 
 
+def test_wrong_current_passwords_are_audited_and_the_lockout_too(client: TestClient, light: LightDesk) -> None:
+    """Found by reviews: guesses on the account page were neither limited nor audited, and the lockout they
+    caused was not written to the audit log."""
+    token = as_agent(client)
+    for i in range(5):
+        response = client.post(
+            "/staff/account/password",
+            data={"csrf_token": token, "current": f"guess-{i}", "password": OWNER_PW, "password2": OWNER_PW},
+        )
+        assert response.status_code == 400
+    assert "too many tries" in response.text
+    assert len(audit_events(light, "staff.password_check_failed")) == 5
+    assert [e.actor for e in audit_events(light, "staff.lockout")] == ["kari"]
+
+
 # ---- review and dashboard ---------------------------------------------------------------------
 
 

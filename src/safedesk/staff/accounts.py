@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import math
 import re
 import threading
 import time
@@ -59,6 +60,14 @@ def can(role: str, permission: str) -> bool:
 
 class AccountError(UserError):
     """A staff-account request that cannot be done as asked (bad name, duplicate, last owner...)."""
+
+
+class AccountLocked(AccountError):
+    """Too many wrong passwords: the account is locked for LOCKOUT (`just_locked`: by this very attempt)."""
+
+    def __init__(self, message: str, *, just_locked: bool = False) -> None:
+        super().__init__(message)
+        self.just_locked = just_locked
 
 
 class WeakPassword(AccountError):
@@ -337,6 +346,8 @@ LOCKOUT = timedelta(minutes=15)  # ... locked for this long
 IP_MAX_FAILURES = 20  # per address within IP_WINDOW, then throttled
 IP_WINDOW = timedelta(minutes=15)
 ATTEMPT_RETENTION = timedelta(days=2)
+IN_FLIGHT_WAIT_SECONDS = 5.0  # how long a sign-in waits for attempts in flight before it locks the account
+IN_FLIGHT_POLL_SECONDS = 0.1
 _CHECKING = threading.Lock()
 _GHOST_REPLAY_ROWS = 200  # an unknown name's newest failures replayed (locked attempts are never recorded)
 _SIGN_IN_LOCK_KEY = 0x5AFE5161  # PostgreSQL advisory-lock key for sign-in checks (any constant)
@@ -473,38 +484,56 @@ def authenticate(
     username = _storable(normalize_username(username))[:64]
     ip = _storable(ip or "unknown")[:64]
 
-    # 1. Throttle and lockout state, and the account (if any); the attempt is reserved as a failure.
-    with _one_check_at_a_time(db) as session:
-        session.execute(delete(LoginAttempt).where(LoginAttempt.ts < now - ATTEMPT_RETENTION))
-        ip_failures = session.execute(
-            select(func.count(), func.min(LoginAttempt.ts)).where(
-                LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.ts > now - IP_WINDOW
-            )
-        ).one()
-        if ip_failures[0] >= IP_MAX_FAILURES:
-            oldest = as_utc(ip_failures[1]) or now
-            return LoginResult(LoginStatus.THROTTLED, retry_after_seconds=_seconds_until(oldest + IP_WINDOW, now))
-        user = get_user(session, username) if USERNAME_RE.match(username) else None
-        candidate: _Candidate | None = None
-        ghost_failures = 0
-        if user is None:
-            ghost_failures, ghost_locked_until = _ghost_lockout(session, username)
-            if ghost_locked_until is not None and ghost_locked_until > now:
-                return LoginResult(LoginStatus.LOCKED, retry_after_seconds=_seconds_until(ghost_locked_until, now))
-        else:
-            locked_until = as_utc(user.locked_until)
-            if locked_until is not None and locked_until > now:
-                return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(locked_until, now))
-            if user.failed_logins and not _recent_failures(session, username):
-                user.failed_logins = 0  # failures age out after ATTEMPT_RETENTION, as an unknown name's do
-            if (user.failed_logins or 0) >= MAX_FAILURES:  # that many failed or still in flight: lock now
-                user.failed_logins, user.locked_until = 0, now + LOCKOUT
-                return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(now + LOCKOUT, now))
-            user.failed_logins = (user.failed_logins or 0) + 1  # reserved; a success resets it
-            candidate = _Candidate(
-                user.id, user.password_hash, user.totp_secret_encrypted, user.totp_last_step or 0, bool(user.disabled)
-            )
-        attempt_id = _reserve_attempt(session, username, ip, now)
+    # 1. Throttle and lockout state, and the account (if any); the attempt is reserved as a failure. When as
+    # many attempts as may still fail are in flight, wait for them (up to IN_FLIGHT_WAIT_SECONDS): if one of
+    # them is the right password, this one goes ahead; if they all fail, the account is locked by then.
+    give_up_waiting = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+    while True:
+        with _one_check_at_a_time(db) as session:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.ts < now - ATTEMPT_RETENTION))
+            ip_failures = session.execute(
+                select(func.count(), func.min(LoginAttempt.ts)).where(
+                    LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.ts > now - IP_WINDOW
+                )
+            ).one()
+            if ip_failures[0] >= IP_MAX_FAILURES:
+                oldest = as_utc(ip_failures[1]) or now
+                return LoginResult(LoginStatus.THROTTLED, retry_after_seconds=_seconds_until(oldest + IP_WINDOW, now))
+            user = get_user(session, username) if USERNAME_RE.match(username) else None
+            candidate: _Candidate | None = None
+            ghost_failures = 0
+            waiting = False
+            if user is None:
+                ghost_failures, ghost_locked_until = _ghost_lockout(session, username)
+                if ghost_locked_until is not None and ghost_locked_until > now:
+                    return LoginResult(LoginStatus.LOCKED, retry_after_seconds=_seconds_until(ghost_locked_until, now))
+            else:
+                locked_until = as_utc(user.locked_until)
+                if locked_until is not None and locked_until > now:
+                    return LoginResult(LoginStatus.LOCKED, user.id, user.username, _seconds_until(locked_until, now))
+                if user.failed_logins and not _recent_failures(session, username):
+                    user.failed_logins = 0  # failures age out after ATTEMPT_RETENTION, as an unknown name's do
+                if (user.failed_logins or 0) >= MAX_FAILURES:
+                    if time.monotonic() < give_up_waiting:
+                        waiting = True
+                    else:  # still full: attempts that never finished (a worker died); lock, as failures would
+                        user.failed_logins, user.locked_until = 0, now + LOCKOUT
+                        return LoginResult(
+                            LoginStatus.LOCKED, user.id, user.username, _seconds_until(now + LOCKOUT, now), True
+                        )
+                else:
+                    user.failed_logins = (user.failed_logins or 0) + 1  # reserved; a success resets it
+                    candidate = _Candidate(
+                        user.id,
+                        user.password_hash,
+                        user.totp_secret_encrypted,
+                        user.totp_last_step or 0,
+                        bool(user.disabled),
+                    )
+            if not waiting:
+                attempt_id = _reserve_attempt(session, username, ip, now)
+                break
+        time.sleep(IN_FLIGHT_POLL_SECONDS)
 
     # 2. The expensive part, outside any transaction.
     if candidate is None:
@@ -564,7 +593,8 @@ def check_current_password(
     now = now or utcnow()
     with _one_check_at_a_time(db) as session:
         user = require_user(session, username)
-        if (user.failed_logins or 0) >= MAX_FAILURES:  # that many failed or still in flight: lock now
+        just_locked = (user.failed_logins or 0) >= MAX_FAILURES  # that many failed or still in flight
+        if just_locked:
             user.failed_logins, user.locked_until = 0, now + LOCKOUT
         locked_until = as_utc(user.locked_until)
         locked = locked_until is not None and locked_until > now
@@ -574,8 +604,7 @@ def check_current_password(
             attempt_id = _reserve_attempt(session, user.username, (ip or "unknown")[:64], now)
     if locked:  # raised outside the transaction, so a lock set just now is kept
         assert locked_until is not None
-        minutes = max(1, -(-_seconds_until(locked_until, now) // 60))
-        raise AccountError(f"Too many wrong passwords. Try again in {minutes} minute{'s' * (minutes != 1)}.")
+        raise _locked_error(locked_until, now, just_locked=just_locked)
     ok = verify_password(password_hash, password)
     with db.session() as session:
         user = session.execute(select(StaffUser).where(StaffUser.id == user_id).with_for_update()).scalar_one()
@@ -587,4 +616,17 @@ def check_current_password(
             return
         if (user.failed_logins or 0) >= MAX_FAILURES:
             user.failed_logins, user.locked_until = 0, now + LOCKOUT
+            locked_now = True
+        else:
+            locked_now = False
+    if locked_now:
+        raise _locked_error(now + LOCKOUT, now, just_locked=True)
     raise AccountError("Your current password is wrong.")
+
+
+def _locked_error(locked_until: datetime, now: datetime, *, just_locked: bool) -> AccountLocked:
+    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+    wait = f"try again in {minutes} minute{'s' * (minutes != 1)}."
+    if just_locked:
+        return AccountLocked(f"Your current password is wrong, and that was too many tries: {wait}", just_locked=True)
+    return AccountLocked(f"Too many wrong passwords: {wait}")

@@ -740,9 +740,17 @@ def change_password(
             raise accounts.AccountError("The two new passwords differ.")
         try:
             accounts.check_current_password(desk.db, staff.username, current, client_ip(request))
-        except accounts.AccountError:
+        except accounts.AccountError as exc:
             with desk.db.session() as session:
                 audit.append(session, "staff.password_check_failed", actor=staff.username)
+                if getattr(exc, "just_locked", False):
+                    minutes = int(accounts.LOCKOUT.total_seconds() // 60)
+                    audit.append(
+                        session,
+                        "staff.lockout",
+                        actor=staff.username,
+                        data={"ip": client_ip(request), "minutes": minutes},
+                    )
             raise
         with desk.db.session() as session:
             user = accounts.require_user(session, staff.username)
