@@ -306,11 +306,18 @@ def test_text_a_browser_never_shows_is_not_public_knowledge(tmp_path: Path) -> N
         "<div hidden><p>Staff note: goodwill code PICKUP-SORRY-4471.</p></div>"
         '<p style="color: red; display : none">Excess 3,750 NOK.</p><span aria-hidden="true">ARIA-SECRET</span>'
         "<ul><li>Shown item</li><li hidden>HIDDEN-ITEM</li></ul>"
-        "<textarea>TEXTAREA-SECRET</textarea><select><option>OPTION-SECRET</option></select></body></html>",
+        "<textarea>TEXTAREA-SECRET</textarea><select><option>OPTION-SECRET</option></select>"
+        # Found by the verification run: hidden by a style sheet, and by other ways of writing it.
+        "<style>/* notes */ .staff, #x { display : none }</style><p class='staff'>CLASS-SECRET</p>"
+        '<p style="display:/**/none">COMMENT-SECRET</p><p style="opacity:0">OPACITY-SECRET</p>'
+        '<p style="font-size:0">FONT-SECRET</p><p style="visibility:collapse">COLLAPSE-SECRET</p>'
+        '<p style="opacity:0.8">Half-seen text.</p></body></html>',
     )
     everything = " ".join(c.text for c in load_knowledge(tmp_path))
     assert "Collect your order in Bergen." in everything and "Shown item" in everything
-    for secret in ("PICKUP-SORRY", "3,750", "ARIA-SECRET", "HIDDEN-ITEM", "TEXTAREA-SECRET", "OPTION-SECRET"):
+    assert "Half-seen text." in everything
+    for secret in ("PICKUP-SORRY", "3,750", "ARIA-SECRET", "HIDDEN-ITEM", "TEXTAREA-SECRET", "OPTION-SECRET",
+                   "CLASS-SECRET", "COMMENT-SECRET", "OPACITY-SECRET", "FONT-SECRET", "COLLAPSE-SECRET"):  # fmt: skip
         assert secret not in everything
 
 
@@ -321,6 +328,7 @@ def test_text_a_browser_never_shows_is_not_public_knowledge(tmp_path: Path) -> N
         "<div style=display:none>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>",  # unquoted (review)
         '<div data-x=">" hidden>\n\nStaff only: damage excess 3,750 NOK.\n\n</div>',  # ">" in an attribute
         "<div hidden>\n\nStaff only: damage excess 3,750 NOK.",  # never closed
+        '<style>.note { display: none }</style>\n\n<p class="note">Staff only: damage excess 3,750 NOK.</p>',
     ],
 )
 def test_a_public_markdown_page_with_hidden_html_is_refused(tmp_path: Path, hiding: str) -> None:

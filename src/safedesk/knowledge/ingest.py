@@ -298,16 +298,44 @@ def _html_fragment_text(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
+    _drop_invisible(soup, "")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
-    _drop_invisible(soup)
     return _clean_inline(soup.get_text(" "))
 
 
 # Elements a reader never sees, or sees only as form controls: a "hidden" staff note in a public page must
 # not become the shop's public answer.
 _UNSEEN_TAGS = ("textarea", "select", "option", "datalist", "input")
-_HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Declarations that hide text, read after comments, escapes and spaces are taken out ("display:/**/none").
+_HIDING_DECLARATION = re.compile(
+    r"display:none|visibility:(?:hidden|collapse)|opacity:0?(?:\.0*)?(?:[;!]|$)|font-size:0(?:px|em|rem|pt|%)?(?:[;!]|$)"
+)
+_STYLE_RULE = re.compile(r"([^{}@;]+)\{([^{}]*)\}")
+
+
+def _hides(css: str) -> bool:
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL).replace("\\", "")
+    return bool(_HIDING_DECLARATION.search(re.sub(r"\s+", "", css).lower()))
+
+
+def _hidden_by_style_sheets(soup: Any, source: str) -> list[Any]:
+    """Elements a <style> rule hides (".staff { display: none }"), found with the rule's own selectors."""
+    hidden: list[Any] = []
+    for style in soup.find_all("style"):
+        sheet = re.sub(r"/\*.*?\*/", "", style.get_text(), flags=re.DOTALL)
+        for selectors, declarations in _STYLE_RULE.findall(sheet):
+            if not _hides(declarations):
+                continue
+            for selector in (part.strip() for part in selectors.split(",")):
+                try:
+                    hidden += soup.select(selector)
+                except Exception:  # soupsieve cannot read it: what it hides cannot be told, so refuse
+                    raise ConfigError(
+                        f"{source or 'a page'}: a style rule hides {selector[:80]!r}, a selector SafeDesk cannot "
+                        "read; remove the rule or the hidden text"
+                    ) from None
+    return hidden
 
 
 def _hidden_html_element(markdown: str) -> str | None:
@@ -317,15 +345,19 @@ def _hidden_html_element(markdown: str) -> str | None:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_markdown_parser().render(markdown), "html.parser")
-    for tag in soup.find_all(True):
-        if _is_invisible(tag) and tag.get_text(strip=True):
+    styled = _hidden_by_style_sheets(soup, "")
+    for tag in [*styled, *soup.find_all(True)]:
+        if (tag in styled or _is_invisible(tag)) and tag.get_text(strip=True):
             return str(tag.name)
     return None
 
 
-def _drop_invisible(soup: Any) -> None:
+def _drop_invisible(soup: Any, source: str) -> None:
     from bs4 import Tag
 
+    for tag in _hidden_by_style_sheets(soup, source):
+        if not tag.decomposed:
+            tag.decompose()
     for tag in list(soup.find_all(True)):
         if isinstance(tag, Tag) and not tag.decomposed and _is_invisible(tag):
             tag.decompose()
@@ -336,7 +368,7 @@ def _is_invisible(tag: Any) -> bool:
         tag.name in _UNSEEN_TAGS
         or tag.has_attr("hidden")
         or str(tag.get("aria-hidden", "")).lower() == "true"
-        or _HIDING_STYLE.search(str(tag.get("style", "")))
+        or _hides(str(tag.get("style", "")))
     )
 
 
@@ -369,7 +401,7 @@ def _parse_html(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
         title = _clean_inline(h1.get_text(" "))
     title = title or _title_from_name(path)
 
-    _drop_invisible(soup)
+    _drop_invisible(soup, source)
     root = soup.body or soup
     walker = _HtmlWalker()
     walker.walk(root)
