@@ -217,3 +217,18 @@ def test_every_message_that_failed_offline_can_be_sent_again(page: Any, base_url
     expect(log.locator(".sd-from-assistant .sd-text")).to_contain_text(["business days"], timeout=15_000)
     expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(1)
     assert [e for e in page.js_errors if "Failed to load resource" not in e] == []  # the aborted sends
+
+
+def test_back_online_the_widget_asks_for_staff_replies_at_once(page: Any, base_url: str, live_desk: Any) -> None:
+    """Found by a bug hunt: after half a minute offline, a staff reply reached the widget only ~15 s after the
+    connection came back (the poll's back-off ran on)."""
+    open_with_keyboard(page, base_url)
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-assistant")).to_have_count(1, timeout=15_000)
+    page.context.set_offline(True)
+    page.wait_for_timeout(9_000)  # polls fail and back off: 2, 4, 8 s
+    staff_reply(live_desk, conversation_id(page), "Back with you now.")
+    page.context.set_offline(False)
+    expect(log.locator(".sd-from-staff .sd-text")).to_have_text("Back with you now.", timeout=4_000)

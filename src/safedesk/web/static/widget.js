@@ -487,6 +487,7 @@
     var delay = 0;
     var stopped = false;
     (function next() {
+      state.pollWake = null;
       var id = state.id;
       if (!id) {
         state.polling = false;
@@ -527,7 +528,13 @@
             state.polling = false;
             return;
           }
-          setTimeout(next, delay);
+          var timer = setTimeout(next, delay);
+          // Back online after a failure: ask at once instead of waiting out the back-off (up to 30 s).
+          state.pollWake = delay > 0 ? function () {
+            clearTimeout(timer);
+            delay = 0;
+            next();
+          } : null;
         });
     })();
   }
@@ -589,6 +596,9 @@
       handoffPending = false;
       humanButton.removeAttribute("aria-disabled");
     });
+  });
+  window.addEventListener("online", function () {
+    if (state.pollWake) state.pollWake();
   });
   window.addEventListener("pagehide", function () {
     if (state.abort) state.abort.abort();
