@@ -17,7 +17,7 @@ STOP_WORDS = frozenset(
     """
     a about above after again against all also am an and any are aren't as at be because been before
     being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
-    don't down during each either else ever every few for from further get gets got had hadn't has
+    don't during each either else ever every few for from further get gets got had hadn't has
     hasn't have haven't having he her here hers herself him himself his how i i'd i'll i'm i've if in
     into is isn't it it's its itself just let's like me might more most much must mustn't my myself
     need no nor not now of off often on once only or other ought our ours ourselves out over own
