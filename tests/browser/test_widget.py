@@ -232,3 +232,25 @@ def test_back_online_the_widget_asks_for_staff_replies_at_once(page: Any, base_u
     staff_reply(live_desk, conversation_id(page), "Back with you now.")
     page.context.set_offline(False)
     expect(log.locator(".sd-from-staff .sd-text")).to_have_text("Back with you now.", timeout=4_000)
+
+
+def test_a_message_whose_answer_was_lost_on_the_way_back_is_not_left_as_not_sent(page: Any, base_url: str) -> None:
+    """Found by the verification run: the message reached the desk, only the answer was lost; the answer then
+    came by the long poll, yet the message stayed "Not sent" with its text back in the box."""
+    open_with_keyboard(page, base_url)
+    log = page.get_by_role("log", name="Conversation")
+    page.get_by_label("Your message").fill("How long does delivery take?")
+
+    def answered_but_lost(route: Any) -> None:
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        route.fetch()  # the desk gets the message and answers ...
+        route.abort("connectionreset")  # ... and the answer never reaches the browser
+
+    page.route(SEND_URL, answered_but_lost)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("could not reach", timeout=30_000)  # the send failed
+    expect(log.locator(".sd-from-assistant .sd-text")).to_contain_text(["business days"], timeout=30_000)
+    expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(0, timeout=5_000)
+    expect(page.get_by_label("Your message")).to_have_value("")

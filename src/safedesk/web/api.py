@@ -108,6 +108,11 @@ class ChatMessageOut(BaseModel):
     author: str | None = Field(description="Staff member's display name; null for the AI assistant.")
     text: str = Field(description="Plain text; never HTML.")
     created_at: datetime
+    reply_to_key: str | None = Field(
+        default=None,
+        description="The idempotency key of the customer message this answers, when it had one: a client whose "
+        "send failed on the way back learns here that the message did arrive.",
+    )
 
 
 class MessagesOut(BaseModel):
@@ -507,17 +512,33 @@ def _delivered_after(state: WebState, conversation_id: str, after: int) -> tuple
         newest = session.scalar(select(func.max(Message.id))) or 0
         if _web_conversation(session, conversation_id) is None:
             return None
-        rows = session.execute(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.id > after,
-                Message.role.in_((Role.ASSISTANT.value, Role.STAFF.value)),
-                Message.status == "delivered",
+        rows = (
+            session.execute(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.id > after,
+                    Message.role.in_((Role.ASSISTANT.value, Role.STAFF.value)),
+                    Message.status == "delivered",
+                )
+                .order_by(Message.id)
+                .limit(100)
             )
-            .order_by(Message.id)
-            .limit(100)
-        ).scalars()
+            .scalars()
+            .all()
+        )
+        asked = {m.reply_to for m in rows if m.reply_to is not None}
+        keys = (
+            dict(
+                session.execute(
+                    select(Message.id, Message.idempotency_key).where(
+                        Message.id.in_(asked), Message.role == Role.CUSTOMER.value
+                    )
+                ).all()
+            )
+            if asked
+            else {}
+        )
         messages = [
             ChatMessageOut(
                 id=m.id,
@@ -525,6 +546,7 @@ def _delivered_after(state: WebState, conversation_id: str, after: int) -> tuple
                 author=m.author if m.role == Role.STAFF.value else None,
                 text=m.text,
                 created_at=_utc(m.created_at),
+                reply_to_key=keys.get(m.reply_to) if m.reply_to is not None else None,
             )
             for m in rows
         ]

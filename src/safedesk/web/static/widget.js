@@ -35,6 +35,8 @@
     polling: false,
     unread: 0,
     queue: Promise.resolve(),
+    unsent: {}, // idempotency key -> clears the "Not sent" mark of a message whose answer arrived anyway
+    answered: {}, // idempotency keys whose answer the long poll has brought
     abort: typeof AbortController === "function" ? new AbortController() : null,
   };
 
@@ -214,16 +216,24 @@
   // A message that did not go out: marked, with its own "Send again" (the same key, so a message the desk
   // did receive is not answered twice). Only the first unsent text goes back into an empty box.
   function markFailed(entry, text, key) {
-    if (!entry) return;
+    if (!entry || state.answered[key]) return false; // its answer already came by the long poll
+
     entry.item.failed = true;
     var mark = el("span", { class: "sd-failed" }, "Not sent");
     var again = el("button", { type: "button", class: "sd-again" }, "Send again");
-    again.addEventListener("click", function () {
-      entry.row.removeChild(mark);
-      entry.row.removeChild(again);
+    // The message may have arrived after all (only the answer was lost on the way back): when its answer
+    // comes in by the long poll, the mark goes (see `poll`).
+    function arrived() {
+      delete state.unsent[key];
+      if (mark.parentNode) entry.row.removeChild(mark);
+      if (again.parentNode) entry.row.removeChild(again);
       entry.item.failed = false;
       save();
       if (input.value === text) input.value = "";
+    }
+    state.unsent[key] = arrived;
+    again.addEventListener("click", function () {
+      arrived();
       state.queue = state.queue.then(function () {
         return deliver(text, key, entry);
       });
@@ -231,6 +241,7 @@
     entry.row.appendChild(mark);
     entry.row.appendChild(again);
     save();
+    return true;
   }
 
   function setStatus(text) {
@@ -426,8 +437,7 @@
         return deliverPlain(text, key, entry, bubble);
       })
       .catch(function () {
-        markFailed(entry, text, key);
-        if (!input.value) input.value = text;
+        if (markFailed(entry, text, key) && !input.value) input.value = text;
         setStatus("We could not reach customer service. Check your connection and send again.");
       })
       .then(function () {
@@ -452,8 +462,7 @@
             showReply(bubble, body);
           });
         }
-        markFailed(entry, text, key);
-        if (!input.value) input.value = text;
+        if (markFailed(entry, text, key) && !input.value) input.value = text;
         if (response.status === 429) {
           setStatus("You are sending messages quickly. Please wait " + retryAfter(response) + " seconds, then send again.");
           return null;
@@ -508,6 +517,10 @@
           if (!response.ok) throw new Error("poll failed");
           return response.json().then(function (body) {
             (body.messages || []).forEach(function (m) {
+              if (m.reply_to_key) {
+                state.answered[m.reply_to_key] = true;
+                if (state.unsent[m.reply_to_key]) state.unsent[m.reply_to_key]();
+              }
               render({ id: m.id, from: m.from, author: m.author, text: m.text });
               state.lastId = Math.max(state.lastId, m.id);
             });
