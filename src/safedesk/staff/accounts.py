@@ -450,13 +450,33 @@ def _ghost_lockout(session: Session, username: str) -> tuple[int, datetime | Non
     return count, locked_until
 
 
-def _reserve_attempt(session: Session, username: str, ip: str, now: datetime) -> int:
+def _reserve_attempt(session: Session, username: str, ip: str, now: datetime, user: StaffUser | None = None) -> int:
     """Record the attempt as a failure before the password is checked (it counts against the limits while
-    in flight); the outcome, once known, overwrites it."""
+    in flight, and against the account's failures too); `_settle_attempt` writes the outcome."""
+    if user is not None:
+        user.failed_logins = (user.failed_logins or 0) + 1
     attempt = LoginAttempt(username=username, ip=ip, success=False, ts=now)
     session.add(attempt)
     session.flush()
     return attempt.id
+
+
+def _settle_attempt(session: Session, user: StaffUser, attempt_id: int, ok: bool, now: datetime) -> bool:
+    """Write a reserved attempt's outcome; True when this failure locked the account. A failure was counted
+    when it was reserved. A success clears the count, and a lock a sibling attempt set while this one was in
+    flight (step 1 refuses a locked account): this attempt was one of the MAX_FAILURES guesses a lock allows,
+    as one at a time would be, so a right password wins (a double submit must not lock its owner out)."""
+    attempt = session.get(LoginAttempt, attempt_id)
+    if attempt is not None:
+        attempt.success = ok
+    if ok:
+        user.failed_logins, user.locked_until = 0, None
+        return False
+    locked_until = as_utc(user.locked_until)
+    if (locked_until is None or locked_until <= now) and (user.failed_logins or 0) >= MAX_FAILURES:
+        user.failed_logins, user.locked_until = 0, now + LOCKOUT
+        return True
+    return False
 
 
 def authenticate(
@@ -522,7 +542,6 @@ def authenticate(
                             LoginStatus.LOCKED, user.id, user.username, _seconds_until(now + LOCKOUT, now), True
                         )
                 else:
-                    user.failed_logins = (user.failed_logins or 0) + 1  # reserved; a success resets it
                     candidate = _Candidate(
                         user.id,
                         user.password_hash,
@@ -531,7 +550,7 @@ def authenticate(
                         bool(user.disabled),
                     )
             if not waiting:
-                attempt_id = _reserve_attempt(session, username, ip, now)
+                attempt_id = _reserve_attempt(session, username, ip, now, user)
                 break
         time.sleep(IN_FLIGHT_POLL_SECONDS)
 
@@ -555,31 +574,20 @@ def authenticate(
         user = session.execute(
             select(StaffUser).where(StaffUser.id == candidate.user_id).with_for_update()
         ).scalar_one_or_none()
-        locked_until = as_utc(user.locked_until) if user is not None else None
-        if user is None:
-            ok = False
-        # A lock seen here was set while this attempt was in flight (step 1 refuses a locked account) by a sibling
-        # reserved after it. This attempt was one of the MAX_FAILURES guesses a lock allows, as one at a time
-        # would be: a right password wins (a double-submitted sign-in must not lock its owner out).
-        elif ok and (
+        if user is None:  # removed meanwhile; the reserved attempt stays a failure
+            return LoginResult(LoginStatus.INVALID)
+        if ok and (
             user.disabled
             or user.password_hash != candidate.password_hash
             or (step is not None and step <= (user.totp_last_step or 0))  # a concurrent sign-in used this code
         ):
             ok = False
-        attempt = session.get(LoginAttempt, attempt_id)
-        if attempt is not None:
-            attempt.success = ok
-        if user is None:
-            return LoginResult(LoginStatus.INVALID)
-        if not ok:  # already counted when it was reserved
-            if (locked_until is None or locked_until <= now) and (user.failed_logins or 0) >= MAX_FAILURES:
-                user.failed_logins, user.locked_until = 0, now + LOCKOUT
-                return LoginResult(LoginStatus.INVALID, user.id, user.username, just_locked=True)
-            return LoginResult(LoginStatus.INVALID, user.id, user.username)
+        just_locked = _settle_attempt(session, user, attempt_id, ok, now)
+        if not ok:
+            return LoginResult(LoginStatus.INVALID, user.id, user.username, just_locked=just_locked)
         if step is not None:
             user.totp_last_step = step
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        user.last_login_at = now
         if rehash is not None:
             user.password_hash = rehash
         return LoginResult(LoginStatus.OK, user.id, user.username)
@@ -599,26 +607,17 @@ def check_current_password(
         locked_until = as_utc(user.locked_until)
         locked = locked_until is not None and locked_until > now
         if not locked:
-            user.failed_logins = (user.failed_logins or 0) + 1  # reserved; the right password resets it
             user_id, password_hash = user.id, user.password_hash
-            attempt_id = _reserve_attempt(session, user.username, (ip or "unknown")[:64], now)
+            attempt_id = _reserve_attempt(session, user.username, _storable(ip or "unknown")[:64], now, user)
     if locked:  # raised outside the transaction, so a lock set just now is kept
         assert locked_until is not None
         raise _locked_error(locked_until, now, just_locked=just_locked)
     ok = verify_password(password_hash, password)
     with db.session() as session:
         user = session.execute(select(StaffUser).where(StaffUser.id == user_id).with_for_update()).scalar_one()
-        attempt = session.get(LoginAttempt, attempt_id)
-        if attempt is not None:
-            attempt.success = ok
-        if ok:
-            user.failed_logins = 0
-            return
-        if (user.failed_logins or 0) >= MAX_FAILURES:
-            user.failed_logins, user.locked_until = 0, now + LOCKOUT
-            locked_now = True
-        else:
-            locked_now = False
+        locked_now = _settle_attempt(session, user, attempt_id, ok, now)
+    if ok:
+        return
     if locked_now:
         raise _locked_error(now + LOCKOUT, now, just_locked=True)
     raise AccountError("Your current password is wrong.")

@@ -125,6 +125,12 @@ def login_page(request: Request, next: str = "") -> Response:
     return _login_form(request, next_url=safe_next(next))
 
 
+def _audit_lockout(session: Session, actor: str, ip: str) -> None:
+    audit.append(
+        session, "staff.lockout", actor=actor, data={"ip": ip, "minutes": int(accounts.LOCKOUT.total_seconds() // 60)}
+    )
+
+
 @staff_router.post("/login")
 def login(
     request: Request,
@@ -149,12 +155,7 @@ def login(
     token = None
     with desk.db.session() if result.just_locked or result.ok else nullcontext() as session:
         if result.just_locked:
-            audit.append(
-                session,
-                "staff.lockout",
-                actor=accounts.normalize_username(username)[:64] or "?",
-                data={"ip": ip, "minutes": int(accounts.LOCKOUT.total_seconds() // 60)},
-            )
+            _audit_lockout(session, accounts.normalize_username(username)[:64] or "?", ip)
         if result.ok and result.user_id is not None:
             end_session(session, request.cookies.get(SESSION_COOKIE))  # never keep a pre-login session
             token = create_session(session, result.user_id, ip=ip, user_agent=request.headers.get("user-agent", ""))
@@ -744,13 +745,7 @@ def change_password(
             with desk.db.session() as session:
                 audit.append(session, "staff.password_check_failed", actor=staff.username)
                 if getattr(exc, "just_locked", False):
-                    minutes = int(accounts.LOCKOUT.total_seconds() // 60)
-                    audit.append(
-                        session,
-                        "staff.lockout",
-                        actor=staff.username,
-                        data={"ip": client_ip(request), "minutes": minutes},
-                    )
+                    _audit_lockout(session, staff.username, client_ip(request))
             raise
         with desk.db.session() as session:
             user = accounts.require_user(session, staff.username)
