@@ -34,8 +34,9 @@ PLACEHOLDER_STEMS: dict[str, str] = {
     "DATE_OF_BIRTH": "DOB",
 }
 
-# A placeholder as we write it, and as a model may echo it (tolerating inner spaces).
-PLACEHOLDER_RE = re.compile(r"<\s*([A-Z][A-Z_]*?_\d{1,6})\s*>")
+# A placeholder as we write it, and as a model or an outside AI tool may echo it: inner spaces, any case
+# ("< PHONE_1 >", "<email_1>").
+PLACEHOLDER_RE = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?_\d{1,6})\s*>")
 _OUR_PLACEHOLDER_RE = re.compile(r"^<([A-Z][A-Z_]*?)_(\d{1,6})>$")
 # Placeholder look-alikes typed by a customer are defused so `restore` never expands them.
 _LOOKALIKE_RE = re.compile(r"<(\s*[A-Za-z][A-Za-z_]*_\d{1,6}\s*)>")
@@ -217,8 +218,9 @@ _IN_WORDS = {
     "ORDER": "your order",
     "DOB": "your date of birth",
 }
-_ANY_PLACEHOLDER = r"<\s*[A-Za-z][A-Za-z_]*?_\d{1,6}\s*>"
+_ANY_PLACEHOLDER = PLACEHOLDER_RE.pattern
 _NAME = r"<\s*PERSON_\d{1,6}\s*>"
+_SENTENCE_START = r"(^|[.!?][ \t]+|\n)"  # group 1: what comes before a sentence's first word
 # "your order <ORDER_1>": the noun already says it.
 _NAMED_THING_PLACEHOLDER_RE = re.compile(
     r"\b((?:order|card|e-?mail(?: address)?|phone(?: number)?|number|account|address|iban))[ \t]*" + _ANY_PLACEHOLDER,
@@ -226,9 +228,9 @@ _NAMED_THING_PLACEHOLDER_RE = re.compile(
 )
 # A name in brackets, or opening a sentence and followed by a comma: "(<PERSON_1>)", "<PERSON_1>, your ...".
 _NAME_IN_BRACKETS_RE = re.compile(r"[ \t]*\([ \t]*" + _NAME + r"[ \t]*\)", re.IGNORECASE)
-_NAME_OPENING_RE = re.compile(r"(^|[.!?][ \t]+|\n)" + _NAME + r"[ \t]*,[ \t]*(\w)", re.IGNORECASE)
-_NAME_SUBJECT_RE = re.compile(r"(^|[.!?][ \t]+|\n)" + _NAME + r"(?=[ \t]+\w)", re.IGNORECASE)
-_TITLED_NAME_RE = re.compile(r"(^|[.!?][ \t]+|\n)?\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?[ \t]+" + _NAME, re.IGNORECASE)
+_NAME_OPENING_RE = re.compile(_SENTENCE_START + _NAME + r"[ \t]*,[ \t]*(\w)", re.IGNORECASE)
+_NAME_SUBJECT_RE = re.compile(_SENTENCE_START + _NAME + r"(?=[ \t]+\w)", re.IGNORECASE)
+_TITLED_NAME_RE = re.compile(_SENTENCE_START + r"?\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?[ \t]+" + _NAME, re.IGNORECASE)
 # Anywhere else, with a comma before it that the sentence no longer needs when punctuation follows.
 _NAME_ELSEWHERE_RE = re.compile(r"(,)?[ \t]*" + _NAME + r"(?=([,.!?;:)]?))", re.IGNORECASE)
 
@@ -244,7 +246,7 @@ def placeholders_in_words(text: str) -> str:
     left out. Nothing is restored, so a reply never carries a stored original, whoever asked for it. Text
     without a placeholder is returned as it is; the rewriting touches only the placeholders and the
     punctuation right beside them."""
-    if not _RETURNED_PLACEHOLDER_RE.search(text):
+    if not PLACEHOLDER_RE.search(text):
         return text
     text = re.sub(r"\bDear[ \t]+" + _NAME, "Hello", text, flags=re.IGNORECASE)  # "Dear <PERSON_1>," -> "Hello,"
     text = _NAME_IN_BRACKETS_RE.sub("", text)  # "Thank you (<PERSON_1>)." -> "Thank you."
@@ -258,13 +260,9 @@ def placeholders_in_words(text: str) -> str:
         return _IN_WORDS.get(stem, "your details")
 
     text = _NAMED_THING_PLACEHOLDER_RE.sub(r"\1", text)  # "your order <ORDER_1>" -> "your order"
-    text = _RETURNED_PLACEHOLDER_RE.sub(in_words, text)
+    text = PLACEHOLDER_RE.sub(in_words, text)
     # A sentence that now opens with "your ..." ("<EMAIL_1> is the address" -> "Your email address is ...").
-    return re.sub(r"(^|[.!?][ \t]+|\n)(your)\b", lambda m: m.group(1) + "Your", text)
-
-
-# What comes back from an outside AI tool may change a placeholder's case or spacing ("<email_1>", "< PHONE_1 >").
-_RETURNED_PLACEHOLDER_RE = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?_\d{1,6})\s*>")
+    return re.sub(_SENTENCE_START + r"(your)\b", lambda m: m.group(1) + "Your", text)
 
 
 def restore(text: str, mapping: Mapping[str, str]) -> str:
@@ -287,4 +285,4 @@ def restore_counted(text: str, mapping: Mapping[str, str]) -> tuple[str, int]:
         filled.add(placeholder)
         return originals[placeholder]
 
-    return _RETURNED_PLACEHOLDER_RE.sub(put_back, text), len(filled)
+    return PLACEHOLDER_RE.sub(put_back, text), len(filled)

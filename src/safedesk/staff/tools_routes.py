@@ -242,7 +242,7 @@ def restore(
     answer: Annotated[str, Form(max_length=MAX_REDACT_CHARS * _FORM_SLACK)] = "",
     token: Annotated[str, Form(max_length=MAX_TOKEN_CHARS * 2)] = "",
 ) -> Response:
-    from safedesk.staff_tools.redactor import restore_with_count
+    from safedesk.staff_tools.redactor import restore_counted
 
     desk = get_desk(request)
     try:
@@ -253,7 +253,7 @@ def restore(
         cleaned = clean_staff_text(answer, "answer", MAX_REDACT_CHARS)
     except UserError as exc:
         return _redact_page(request, status=400, restore_error=str(exc), token=token, answer=answer[:MAX_REDACT_CHARS])
-    restored, used = restore_with_count(cleaned, mapping)
+    restored, used = restore_counted(cleaned, mapping)
     with desk.db.session() as session:
         audit.append(session, "staff.restore", actor=staff.username, data={"chars": len(cleaned), "restored": used})
     return _redact_page(request, restored=restored, restored_count=used, token=token)

@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from safedesk.redaction import PiiSpan, Pseudonymizer, restore_counted
+from safedesk.redaction import PiiSpan, Pseudonymizer, restore, restore_counted
 
-__all__ = ["PiiAnalyzer", "RedactionResult", "redact_for_outside_ai", "restore", "restore_with_count"]
+__all__ = ["PiiAnalyzer", "RedactionResult", "redact_for_outside_ai", "restore", "restore_counted"]
 
 
 class PiiAnalyzer(Protocol):
@@ -60,13 +60,3 @@ def redact_for_outside_ai(
     spans = tuple((guard or _guard()).analyze(text))
     redaction = Pseudonymizer().redact(text, spans, mapping)
     return RedactionResult(redacted=redaction.text, mapping=redaction.mapping, spans=spans)
-
-
-def restore(text: str, mapping: Mapping[str, str]) -> str:
-    """Put the original values back into text written with the placeholders (e.g. an AI's answer)."""
-    return restore_counted(text, mapping)[0]
-
-
-def restore_with_count(text: str, mapping: Mapping[str, str]) -> tuple[str, int]:
-    """`restore`, and how many distinct placeholders it filled in."""
-    return restore_counted(text, mapping)
