@@ -312,10 +312,11 @@ _HIDING_DECLARATION = re.compile(
     r"display:none|visibility:(?:hidden|collapse)|opacity:0?(?:\.0*)?(?:[;!]|$)|font-size:0(?:px|em|rem|pt|%)?(?:[;!]|$)"
 )
 _STYLE_RULE = re.compile(r"([^{}@;]+)\{([^{}]*)\}")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 def _hides(css: str) -> bool:
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL).replace("\\", "")
+    css = _CSS_COMMENT.sub("", css).replace("\\", "")
     return bool(_HIDING_DECLARATION.search(re.sub(r"\s+", "", css).lower()))
 
 
@@ -323,7 +324,7 @@ def _hidden_by_style_sheets(soup: Any, source: str) -> list[Any]:
     """Elements a <style> rule hides (".staff { display: none }"), found with the rule's own selectors."""
     hidden: list[Any] = []
     for style in soup.find_all("style"):
-        sheet = re.sub(r"/\*.*?\*/", "", style.get_text(), flags=re.DOTALL)
+        sheet = _CSS_COMMENT.sub("", style.get_text())
         for selectors, declarations in _STYLE_RULE.findall(sheet):
             if not _hides(declarations):
                 continue
@@ -345,21 +346,19 @@ def _hidden_html_element(markdown: str) -> str | None:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_markdown_parser().render(markdown), "html.parser")
-    styled = _hidden_by_style_sheets(soup, "")
-    for tag in [*styled, *soup.find_all(True)]:
-        if (tag in styled or _is_invisible(tag)) and tag.get_text(strip=True):
-            return str(tag.name)
-    return None
+    hidden = next((tag for tag in _invisible_elements(soup, "") if tag.get_text(strip=True)), None)
+    return str(hidden.name) if hidden is not None else None
+
+
+def _invisible_elements(soup: Any, source: str) -> Iterator[Any]:
+    """Every element a reader never sees: hidden by a style sheet rule, then by its own attributes."""
+    yield from _hidden_by_style_sheets(soup, source)
+    yield from (tag for tag in soup.find_all(True) if _is_invisible(tag))
 
 
 def _drop_invisible(soup: Any, source: str) -> None:
-    from bs4 import Tag
-
-    for tag in _hidden_by_style_sheets(soup, source):
-        if not tag.decomposed:
-            tag.decompose()
-    for tag in list(soup.find_all(True)):
-        if isinstance(tag, Tag) and not tag.decomposed and _is_invisible(tag):
+    for tag in list(_invisible_elements(soup, source)):
+        if not tag.decomposed:  # inside one dropped already
             tag.decompose()
 
 
