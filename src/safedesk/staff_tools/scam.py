@@ -563,7 +563,10 @@ def _readable_email(text: str) -> str:
 
 
 def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
-    raw = _sanitize(_readable_email(_sanitize(text)))  # capped before parsing, and cleaned of what decoding adds
+    raw = _sanitize(text)  # capped before a pasted email is parsed
+    readable = _readable_email(raw)
+    if readable is not raw:  # decoded: clean what decoding brought in
+        raw = _sanitize(readable)
     hrefs = []
     if "</a>" in raw.lower():
         for m in _ANCHOR.finditer(raw):
