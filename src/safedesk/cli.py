@@ -102,25 +102,24 @@ def _jsonl_loop(
 ) -> None:
     """The shared runner of the JSONL commands: one output line per input line, errors in place."""
     bad = 0
-    for _number, item in _read_json_lines(required):
+
+    def error_line(message: str) -> None:  # in place of the line's output; the stream goes on
+        nonlocal bad
+        bad += 1
+        typer.echo(f"error: {message}", err=True)
+        _emit({"error": message}) if machine else None
+
+    for number, item in _read_json_lines(required):
         if isinstance(item, str):
-            bad += 1
-            typer.echo(f"error: {item}", err=True)
-            _emit({"error": item}) if machine else None
+            error_line(item)
             continue
         try:
             out = handle(item)
-        except SafeDeskError as exc:  # this line cannot be done (bad field, used key ...): say so, go on
-            bad += 1
-            message = f"line {_number}: {exc}"
-            typer.echo(f"error: {message}", err=True)
-            _emit({"error": message}) if machine else None
+        except SafeDeskError as exc:  # this line cannot be done (bad field, used key ...)
+            error_line(f"line {number}: {exc}")
             continue
         except (RecursionError, UnicodeError, ValueError, TypeError) as exc:  # hostile input past the checks
-            bad += 1
-            message = f"line {_number}: could not be processed ({type(exc).__name__})"
-            typer.echo(f"error: {message}", err=True)
-            _emit({"error": message}) if machine else None
+            error_line(f"line {number}: could not be processed ({type(exc).__name__})")
             continue
         _emit(out) if machine else typer.echo(show(out))
     if bad:
