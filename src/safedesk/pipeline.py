@@ -365,10 +365,8 @@ class TurnPipeline:
         cid = turn.conversation_id
         limit = self.config.limits.max_message_chars
         if len(turn.text) > limit:
-            message.status, message.text = (
-                "processed",
-                (f"[message of {len(turn.text)} characters, kept for staff: use Reveal originals to read it]"),
-            )
+            message.status = "processed"
+            message.text = f"[message of {len(turn.text)} characters, kept for staff: use Reveal originals to read it]"
             repo.touch(message.conversation, status="human")
             repo.open_task(session, cid, "handoff", "message too long for the assistant", message.id)
             finding = Finding(

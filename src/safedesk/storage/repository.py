@@ -151,14 +151,11 @@ def open_task(
     """Open an inbox item, unless one of the same kind is already open for the conversation. An open hand-off
     gathers the reasons of every turn that sent the conversation to a person (the first one stays first:
     it is why the customer is waiting); other kinds show their latest state."""
-    # Each held draft is an item of its own (a conversation may have several); other kinds have one open item.
-    existing = (
-        None
-        if kind == "held_draft"
-        else session.execute(
+    existing = None
+    if kind != "held_draft":  # each held draft is an item of its own: a conversation may have several
+        existing = session.execute(
             select(Task).where(Task.conversation_id == conversation_id, Task.kind == kind, Task.status == "open")
         ).scalar_one_or_none()
-    )
     if existing is not None:
         existing.summary = _merge_reasons(existing.summary, summary) if kind == "handoff" else summary
         existing.data = {**existing.data, **(data or {})}

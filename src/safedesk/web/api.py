@@ -527,18 +527,16 @@ def _delivered_after(state: WebState, conversation_id: str, after: int) -> tuple
             .scalars()
             .all()
         )
-        asked = {m.reply_to for m in rows if m.reply_to is not None}
-        keys = (
-            dict(
+        # The key of each customer message answered here (lets a client clear its "not sent" mark).
+        keys: dict[int, str | None] = {}
+        if asked := {m.reply_to for m in rows if m.reply_to is not None}:
+            keys = dict(
                 session.execute(
                     select(Message.id, Message.idempotency_key).where(
                         Message.id.in_(asked), Message.role == Role.CUSTOMER.value
                     )
                 ).all()
             )
-            if asked
-            else {}
-        )
         messages = [
             ChatMessageOut(
                 id=m.id,
