@@ -12,6 +12,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -177,6 +178,22 @@ def desk_mailing_codes(project: Path, config: SmtpConfig) -> Any:
     return Desk.open(project)
 
 
+@contextmanager
+def code_awaited(
+    project: Path, smtp: tuple[SmtpConfig, Inbox], cid: str, ask: str
+) -> Iterator[tuple[Any, CustomerRecord, str]]:
+    """The demo desk after `ask` (its {email}: the demo customer's) in conversation `cid`: (desk, customer,
+    the one-time code mailed to the address on file). The desk is closed afterwards."""
+    config, inbox = smtp
+    customer = demo_customer(project / "customers.csv")
+    desk = desk_mailing_codes(project, config)
+    try:
+        desk.pipeline.run(cid, ask.format(email=customer.email))
+        yield desk, customer, code_of(wait_for(lambda: inbox.to(customer.email))[0])
+    finally:
+        desk.close()
+
+
 def test_pipeline_change_email_lockout_then_verify_in_new_conversation(
     fresh_demo_dir: Path, smtp: tuple[SmtpConfig, Inbox]
 ) -> None:
@@ -266,13 +283,9 @@ def test_a_locked_conversation_returns_to_the_inbox_when_the_customer_writes_aft
 ) -> None:
     """Found by a bug hunt: after staff closed a locked verification, the customer's next messages were told
     "our team is handling your request", yet no task opened and the conversation stayed out of the inbox."""
-    config, inbox = smtp
-    customer = demo_customer(fresh_demo_dir / "customers.csv")
-    desk = desk_mailing_codes(fresh_demo_dir, config)
-    try:
+    ask = "I forgot my password, my email is {email}"
+    with code_awaited(fresh_demo_dir, smtp, "l-1", ask) as (desk, customer, code):
         run = desk.pipeline.run
-        run("l-1", f"I forgot my password, my email is {customer.email}")
-        code = code_of(wait_for(lambda: inbox.to(customer.email))[0])
         assert [run("l-1", other_code(code)).lane for _ in range(5)][-1] is Lane.HUMAN
         with desk.db.session() as session:
             for task in tasks(session, "l-1"):
@@ -287,8 +300,6 @@ def test_a_locked_conversation_returns_to_the_inbox_when_the_customer_writes_aft
             assert handoff.kind == "handoff" and "locked" in handoff.summary
             conversation = session.get(Conversation, "l-1")
             assert conversation is not None and conversation.status == "human"
-    finally:
-        desk.close()
 
 
 @pytest.mark.parametrize(
@@ -299,19 +310,11 @@ def test_a_code_typed_outside_the_verification_lane_is_never_stored_in_clear(
 ) -> None:
     """Found by a bug hunt: a live code typed beside a request for a person (or with an attack) was stored,
     and shown to staff, in clear."""
-    config, inbox = smtp
-    customer = demo_customer(fresh_demo_dir / "customers.csv")
-    desk = desk_mailing_codes(fresh_demo_dir, config)
-    try:
-        run = desk.pipeline.run
-        run("m-1", f"Where is my order? My email is {customer.email}")
-        code = code_of(wait_for(lambda: inbox.to(customer.email))[0])
-        result = run("m-1", typed.format(code=code))
+    with code_awaited(fresh_demo_dir, smtp, "m-1", "Where is my order? My email is {email}") as (desk, _, code):
+        result = desk.pipeline.run("m-1", typed.format(code=code))
         assert result.lane in (Lane.HUMAN, Lane.REFUSE)
         with desk.db.session() as session:
             stored = [m.text for m in session.execute(select(Message)).scalars()]
             summaries = [t.summary + str(t.data) for t in tasks(session, "m-1")]
         assert not any(code in text for text in stored + summaries)
         assert any("<CODE>" in text for text in stored)
-    finally:
-        desk.close()
