@@ -83,6 +83,26 @@ def test_covered_questions_are_answered_from_the_right_page(
     assert_verbatim(draft.text, hits)
 
 
+# Found by a bug hunt: the reply quoted a section that shares the question's words but answers something
+# else. (question, text the reply must contain, its page, text it must not contain)
+WRONG_SECTION = [
+    # "card number ... by chat, email or phone" has both terms; the contact list lacks "number"
+    ("What is your phone number?", "Phone: +47 55 00 00 00", "Opening hours and contact", "card number"),
+]
+
+
+@pytest.mark.parametrize(("question", "must_contain", "title", "wrong"), WRONG_SECTION)
+def test_the_section_that_answers_wins_over_one_that_shares_words(
+    kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str, must_contain: str, title: str, wrong: str
+) -> None:
+    draft, hits = ask(kb, responder, question)
+    assert draft.confident
+    assert must_contain in draft.text
+    assert draft.sources[0] == title
+    assert wrong not in draft.text
+    assert_verbatim(draft.text, hits)
+
+
 UNCOVERED = [
     "Do you sell helicopters?",
     "What is the capital of Peru?",
@@ -173,6 +193,31 @@ def test_no_chunks_low_scores_or_empty_question_mean_not_sure() -> None:
     assert not strict.respond(_request("How long does delivery take?", _hit("Delivery takes 2 days.", 0.9))).confident
     with pytest.raises(ValueError, match="min_confidence"):
         ApprovedAnswerResponder(min_confidence=1.5)
+
+
+def test_shared_words_without_shared_meaning_do_not_pick_the_answer() -> None:
+    """The top chunk passes the threshold on shared words only; a retrieved chunk below the threshold whose
+    sentence answers the question is quoted instead (and the unrelated one is not added as a second source)."""
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    security = _hit(
+        "We will never ask for your card number, PIN, BankID or Vipps code by chat, email or phone.",
+        0.48,
+        title="Payment",
+        heading="Payment security",
+        cid="a",
+    )
+    contact = _hit(
+        "- Email: kundeservice@shop.example\n- Phone: +47 55 00 00 00",
+        0.34,
+        title="Contact",
+        heading="How to reach us",
+        cid="b",
+    )
+    draft = responder.respond(_request("What is your phone number?", security, contact))
+    assert "Phone: +47 55 00 00 00" in draft.text
+    assert draft.sources == ("Contact",)
+    # The threshold still decides whether the question is answered at all.
+    assert not responder.respond(_request("What is your phone number?", contact)).confident
 
 
 def test_a_yes_that_answers_another_question_is_dropped() -> None:
