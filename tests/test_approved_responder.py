@@ -88,6 +88,8 @@ def test_covered_questions_are_answered_from_the_right_page(
 WRONG_SECTION = [
     # "card number ... by chat, email or phone" has both terms; the contact list lacks "number"
     ("What is your phone number?", "Phone: +47 55 00 00 00", "Opening hours and contact", "card number"),
+    # boot care ranked 0.405, faulty products 0.384: the near-tie was settled for the section, not the sentence
+    ("What is the warranty on boots?", "up to 5 years", "Returns and refunds", "Clean boots"),
 ]
 
 
@@ -218,6 +220,23 @@ def test_shared_words_without_shared_meaning_do_not_pick_the_answer() -> None:
     assert draft.sources == ("Contact",)
     # The threshold still decides whether the question is answered at all.
     assert not responder.respond(_request("What is your phone number?", contact)).confident
+
+
+def test_a_near_tie_in_retrieval_is_settled_by_the_sentences() -> None:
+    """A section ranked just below the top one answers when its sentence fits clearly better; a section
+    ranked well below needs a larger gain (lexical-only scores, so the numbers are exact)."""
+    responder = ApprovedAnswerResponder()
+    question = "How long is the warranty on hiking boots for small kids?"
+    care_text = "Hiking boots for small kids should be cleaned after every trip."
+    warranty_text = "Hiking boots for small kids have a warranty of two years."
+
+    def answer(care_score: float, warranty_score: float) -> str:
+        care = _hit(care_text, care_score, title="Care", cid="a")
+        warranty = _hit(warranty_text, warranty_score, title="Complaints", cid="b")
+        return responder.respond(_request(question, care, warranty)).text
+
+    assert answer(0.41, 0.40).startswith(warranty_text)  # 4 of 6 terms against 5 of 6, retrieval tied
+    assert answer(0.70, 0.36).startswith(care_text)  # retrieval clearly prefers the care section
 
 
 def test_a_yes_that_answers_another_question_is_dropped() -> None:

@@ -44,8 +44,10 @@ _LEXICAL_SUPPORT = 0.2
 # Another sentence joins the answer when it is at least this relevant relative to the best one.
 _COMPANION_RATIO = 0.6
 _SECOND_SOURCE_RATIO = 0.95
-# Answer from a lower-ranked chunk only when its best sentence beats the top chunk's by this much.
-_SWITCH_MARGIN = 0.2
+# Answer from a lower-ranked chunk only when its best option beats the top chunk's by this much in
+# total (sentence and chunk score blended): the further below retrieval ranked it, the more its
+# sentence must gain, and near-tied sections are told apart by their sentences.
+_SWITCH_MARGIN = 0.06
 # Earlier sentences of a section get up to this much extra (the main point usually comes first).
 _POSITION_BONUS = 0.05
 # A question that asks for an amount or a time ("how many days", "how long", "when") is answered by a
@@ -215,8 +217,9 @@ class ApprovedAnswerResponder:
 
     def _pick(self, scored: list[_Scored]) -> _Scored:
         """The option to build the answer on: the best one of the top-ranked chunk, unless another
-        chunk has an option that fits the question clearly better (retrieval ranks whole sections
-        well; sentence scores are noisier)."""
+        chunk has an option that fits the question clearly better once the chunks' retrieval scores
+        are counted too (retrieval ranks whole sections well; sentence scores are noisier, but a
+        retrieval lead of 0.02 says nothing)."""
         best_per_rank: dict[int, _Scored] = {}
         for s in scored:
             current = best_per_rank.get(s.option.rank)
@@ -226,7 +229,7 @@ class ApprovedAnswerResponder:
         choice = best_per_rank[first]
         for rank in sorted(best_per_rank):
             other = best_per_rank[rank]
-            if other.unit_score > choice.unit_score + _SWITCH_MARGIN:
+            if other.total > choice.total + _SWITCH_MARGIN:
                 choice = other
         return choice
 
