@@ -254,3 +254,26 @@ def test_a_message_whose_answer_was_lost_on_the_way_back_is_not_left_as_not_sent
     expect(log.locator(".sd-from-assistant .sd-text")).to_contain_text(["business days"], timeout=30_000)
     expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(0, timeout=5_000)
     expect(page.get_by_label("Your message")).to_have_value("")
+
+
+def test_a_message_that_was_not_sent_can_still_be_sent_again_after_a_reload(page: Any, base_url: str) -> None:
+    """A customer who reloads the page after a failed send kept the "Not sent" mark but lost the way to send
+    it (the button and the message's key were not in the tab's transcript)."""
+    open_with_keyboard(page, base_url)
+    page.route(
+        SEND_URL,
+        lambda route: route.abort("internetdisconnected") if route.request.method == "POST" else route.fallback(),
+    )
+    page.get_by_label("Your message").fill("How long does delivery take?")
+    page.keyboard.press("Enter")
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(1, timeout=15_000)
+    page.unroute(SEND_URL)
+    page.reload()
+    page.get_by_role("button", name="Chat with us").click()
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(1)
+    log.locator(".sd-from-customer").get_by_role("button", name="Send again").click()
+    expect(log.locator(".sd-from-assistant .sd-text")).to_contain_text(["business days"], timeout=15_000)
+    expect(log.locator(".sd-from-customer .sd-failed")).to_have_count(0)
+    expect(log.locator(".sd-from-customer")).to_have_count(1)

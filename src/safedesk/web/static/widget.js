@@ -161,9 +161,12 @@
   function render(item, restoring) {
     if (item.id != null && state.seen[item.id]) return null;
     var row = messageRow(item);
-    if (item.failed) row.appendChild(el("span", { class: "sd-failed" }, "Not sent"));
     log.appendChild(row);
-    return remember(row, item, restoring);
+    var entry = remember(row, item, restoring);
+    // A message that had not gone out before a reload keeps its "Send again" (and its key).
+    if (item.failed && typeof item.key === "string") offerResend({ row: row, item: item }, item.text, item.key);
+    else if (item.failed) row.appendChild(el("span", { class: "sd-failed" }, "Not sent"));
+    return entry;
   }
 
   // Record a message shown in `row`: transcript, seen ids, unread badge.
@@ -217,8 +220,14 @@
   // did receive is not answered twice). Only the first unsent text goes back into an empty box.
   function markFailed(entry, text, key) {
     if (!entry || state.answered[key]) return false; // its answer already came by the long poll
-
     entry.item.failed = true;
+    entry.item.key = key; // kept in the tab's transcript, so "Send again" survives a reload
+    offerResend(entry, text, key);
+    save();
+    return true;
+  }
+
+  function offerResend(entry, text, key) {
     var mark = el("span", { class: "sd-failed" }, "Not sent");
     var again = el("button", { type: "button", class: "sd-again" }, "Send again");
     // The message may have arrived after all (only the answer was lost on the way back): when its answer
@@ -240,8 +249,6 @@
     });
     entry.row.appendChild(mark);
     entry.row.appendChild(again);
-    save();
-    return true;
   }
 
   function setStatus(text) {
