@@ -113,6 +113,12 @@ EMOTION: list[tuple[str, bool, str | None]] = [
     ("I need this fixed asap", True, "urgent"),
     ("I'm really worried, the medicine hasn't arrived", True, "distressed"),
     ("Dette er helt uakseptabelt", True, "angry"),
+    ("My mum passed away last month and I need to close her account", True, "distressed"),
+    ("Faren min gikk bort, og jeg må avslutte kontoen hans", True, "distressed"),
+    ("Hello? Anyone there? This bot is useless", True, "frustrated"),
+    ("you're a useless bot", True, None),  # angry or frustrated: either way a person takes over
+    ("The assistant was not helpful at all with my return", False, None),  # about a past chat, calm
+    ("Can I return a phone that died after a week?", False, None),  # a device dying is not a bereavement
     ("Where is my order 12345?", False, None),
     ("I want a refund", False, None),
     ("I don't know what to do to cancel my order", False, None),  # a how-to question, not distress

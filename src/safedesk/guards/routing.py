@@ -375,6 +375,22 @@ _CUES: tuple[_Cue, ...] = (
         r"devastated|heartbroken|distraught|in tears|crying|hopeless|at a loss|overwhelmed|"
         r"(really|so|very|extremely) (worried|stressed|upset|sad)|i('m| am) (worried|stressed|upset))\b",
     ),
+    # A death in the family: closing a late parent's account or cancelling their order needs a person's care.
+    _cue(
+        "distressed",
+        1.0,
+        r"\b(passed away|has died|have died|had died|died (last|this|on|in|suddenly|recently)|"
+        r"(his|her|their|my|our) (death|funeral)|bereave\w*|deceased|"
+        r"(my|our) late (husband|wife|partner|mother|father|mum|mom|dad|son|daughter|brother|sister))\b",
+    ),
+    # Giving up on the assistant itself: a person should take over.
+    _cue(
+        "frustrated",
+        1.0,
+        r"\b(this|the|your|you) ?(stupid |useless |dumb )?(bot|chat ?bot|robot|assistant|ai|chat|machine)"
+        r"( is| are|'s|'re)? (so |completely |totally |absolutely )?(useless|pointless|worthless|hopeless|"
+        r"no help|not helping|not helpful|unhelpful|a waste of time)\b|\b(useless|stupid|dumb) (bot|chat ?bot|robot)\b",
+    ),
     # "I don't know what to do to cancel my order" is a how-to question, not distress.
     _cue(
         "distressed",
@@ -412,6 +428,7 @@ _CUES: tuple[_Cue, ...] = (
         r"fortsatt ikke|ingen svarer)\b",
     ),
     _cue("distressed", 1.0, r"\b(fortvilet|desperat|redd|bekymret|lei meg og)\b"),
+    _cue("distressed", 1.0, r"\b(gått bort|gikk bort|gikk nylig bort|dødsfall|begravelse\w*|avdøde)\b"),
     _cue("urgent", 1.0, r"\b(haster|snarest|umiddelbart|med en gang|øyeblikkelig|akutt)\b"),
     # weak signals: profanity on its own is how some people write (Bitext has many such neutral requests)
     _cue("angry", 0.5, r"\b(damn|goddamn|god damn|bloody|fucking|fuckin|fuck|shitty|shit|crap|hell)\b"),
