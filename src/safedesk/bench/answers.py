@@ -1,7 +1,7 @@
 """The approved-answer responder on the demo shop: does it quote the right fact, and decline the rest?
 
-    safedesk bench answers [--set dev|all]
-    python -m safedesk.bench.answers [--set dev|all]
+    safedesk bench answers [--set dev|test|all]
+    python -m safedesk.bench.answers [--set dev|test|all]
 
 Each labelled question (`safedesk.bench.answer_sets`) is retrieved like a live turn (the 3 best public
 chunks of the demo knowledge, default embedder) and answered by `ApprovedAnswerResponder` with its
@@ -13,7 +13,7 @@ default settings. Reported per set:
   should have declined; the two add up to 1);
 - `misses`: every question scored wrong, with the first line of the reply.
 
-DEV is what the ranking was tuned on.
+DEV is what the ranking was tuned on; TEST is held out (see answer_sets).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def answer_all(questions: Sequence[Question], knowledge_dir: Path = DEMO_KNOWLED
     return out
 
 
-def evaluate_answers(sets: Sequence[str] = ("dev",)) -> dict[str, Any]:
+def evaluate_answers(sets: Sequence[str] = ("dev", "test")) -> dict[str, Any]:
     unknown = [name for name in sets if name not in SETS]
     if unknown:
         raise ValueError(f"unknown question set(s): {', '.join(unknown)} (known: {', '.join(SETS)})")
