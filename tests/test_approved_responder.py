@@ -302,3 +302,19 @@ def test_it_is_a_responder() -> None:
     responder = ApprovedAnswerResponder()
     assert isinstance(responder, Responder)
     assert responder.name == "approved"
+
+
+@pytest.mark.parametrize("embedder", [None, "default"])
+def test_a_question_in_the_text_is_quoted_only_with_its_answer(embedder: str | None) -> None:
+    """Found by the answers bench: "Can I exchange for another size?" got only "Need another size or colour?",
+    the section's rhetorical question, which shares the most words with the question and answers nothing."""
+    responder = ApprovedAnswerResponder(embedder=default_embedder() if embedder else None)
+    hit = _hit(
+        "Need another size or colour? Return the product you have and place a new order. "
+        "Refunds are sent within 14 days.",
+        0.9,
+        title="Returns",
+        heading="Exchanges",
+    )
+    lines = responder.respond(_request("Can I exchange for another size?", hit)).text.splitlines()
+    assert lines[0].startswith("Need another size or colour? Return the product you have and place a new order.")

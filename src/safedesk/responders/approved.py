@@ -3,7 +3,8 @@
 No model writes anything. When the best retrieved public chunk scores at least `min_confidence`, it
 takes the top-ranked section (or another retrieved one whose best sentence fits the question clearly
 better), quotes the sentence that best answers the question plus up to two more from the same section
-that are at least 60% as relevant, and cites the page: "(Source: Shipping)". A short list (opening hours,
+that are at least 60% as relevant, and cites the page: "(Source: Shipping)". A question in the text
+("Need another size?") is quoted only together with the sentence that answers it. A short list (opening hours,
 payment methods) is quoted whole, with its lead-in line, one item per line. Every sentence of the
 reply occurs verbatim in a source chunk (only markdown markers such as "**", "#" and list dashes are
 dropped, and a leading "Yes." when the section answers a different question), so it cannot invent a
@@ -165,7 +166,14 @@ class ApprovedAnswerResponder:
         while i < len(units):
             unit = units[i]
             if not unit.is_item:
-                options.append(_Option("sentence", (i,), hit, rank, prefix + unit.text))
+                if unit.text.endswith("?"):
+                    # A question in the text ("Need another size or colour?") answers nothing on its
+                    # own: it is quoted only together with the sentence that answers it.
+                    if i + 1 < len(units) and not units[i + 1].is_item:
+                        text = f"{unit.text} {units[i + 1].text}"
+                        options.append(_Option("sentence", (i, i + 1), hit, rank, prefix + text))
+                else:
+                    options.append(_Option("sentence", (i,), hit, rank, prefix + unit.text))
                 i += 1
                 continue
             j = i
@@ -264,7 +272,7 @@ class ApprovedAnswerResponder:
                 items = sorted(sorted(items, key=lambda i: -item_scores.get(i, 0.0))[: self.max_sentences])
             return [(hit, lead + items)]
         # Prose: the best sentence, plus sentences of the same section that are nearly as relevant.
-        picked = [option.units[0]]
+        picked = list(option.units)
         floor = _COMPANION_RATIO * best.unit_score
         same = [s for s in scored if s.option.hit is hit and s.option.kind == "sentence" and s is not best]
         for other in sorted(same, key=lambda s: -s.unit_score):
@@ -272,7 +280,7 @@ class ApprovedAnswerResponder:
                 break
             if chunk_units[other.option.units[0]].text.endswith(":"):
                 continue  # a list's lead-in without its list misleads ("... online shop: In the shop ...")
-            picked.append(other.option.units[0])
+            picked.extend(i for i in other.option.units if i not in picked)
         out = [(hit, sorted(picked))]
         if len(picked) < self.max_sentences and self.max_sources > 1:
             # A chunk below the threshold may answer when it fits clearly better, but is no extra source.
@@ -283,10 +291,10 @@ class ApprovedAnswerResponder:
             ]
             if others:
                 second = max(others, key=lambda s: s.total)
-                text = units[second.option.hit.chunk.chunk_id][second.option.units[0]].text
+                texts = {units[second.option.hit.chunk.chunk_id][i].text for i in second.option.units}
                 quoted = {chunk_units[i].text for i in picked}
-                if second.total >= _SECOND_SOURCE_RATIO * best.total and text not in quoted:
-                    out.append((second.option.hit, [second.option.units[0]]))
+                if second.total >= _SECOND_SOURCE_RATIO * best.total and not texts & quoted:
+                    out.append((second.option.hit, list(second.option.units)))
         return out
 
     def _render(self, hit: RetrievedChunk, parts: list[Unit], q_terms: set[str], first: bool) -> list[str]:
