@@ -318,3 +318,12 @@ def test_a_question_in_the_text_is_quoted_only_with_its_answer(embedder: str | N
     )
     lines = responder.respond(_request("Can I exchange for another size?", hit)).text.splitlines()
     assert lines[0].startswith("Need another size or colour? Return the product you have and place a new order.")
+
+
+def test_a_yes_is_dropped_when_the_question_is_not_a_yes_no_question() -> None:
+    """Found by the answers bench: "What do you sell?" got "Yes. Gift cards are available ...", since every term
+    of the question is in the heading "Do you sell gift cards?"."""
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    gift = _hit("Yes. Gift cards are available from 200 NOK to 5,000 NOK.", 0.9, heading="Do you sell gift cards?")
+    assert responder.respond(_request("What do you sell?", gift)).text.startswith("Gift cards are available")
+    assert responder.respond(_request("Hi, do you sell gift cards?", gift)).text.startswith("Yes. Gift cards")

@@ -34,6 +34,11 @@ from safedesk.responders.base import NOT_SURE_TEXT
 __all__ = ["NOT_SURE_TEXT", "ApprovedAnswerResponder"]
 
 _YES_NO_LEAD = re.compile(r"^(?:Yes|No)[.!,]\s+(?=\w)")  # "Yes. We ...", "Yes, we ..."
+# A question a "Yes." can answer: one (or a clause of one) that starts with an auxiliary verb.
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|[.!?,;]\s*)(?:do|does|did|is|are|was|were|can|could|will|would|have|has|may|should|shall)\b",
+    re.IGNORECASE,
+)
 
 # Weights of sentence relevance (semantic, lexical) and of the final pick (sentence, chunk).
 _SEM_WEIGHT = 0.7
@@ -116,7 +121,9 @@ class ApprovedAnswerResponder:
             return self._not_sure(started)
         best = self._pick(scored)
         picked = self._compose(best, scored, units)
-        q_terms = set(terms(request.text))
+        # Only a yes/no question can keep the section's "Yes.": "What do you sell?" shares every term
+        # with the heading "Do you sell gift cards?", but is not answered by "Yes".
+        q_terms = set(terms(request.text)) if _YES_NO_QUESTION.search(request.text.strip()) else None
         lines: list[str] = []
         for n, (hit, indices) in enumerate(picked):
             lines.extend(self._render(hit, [units[hit.chunk.chunk_id][i] for i in indices], q_terms, first=n == 0))
@@ -297,8 +304,9 @@ class ApprovedAnswerResponder:
                     out.append((second.option.hit, list(second.option.units)))
         return out
 
-    def _render(self, hit: RetrievedChunk, parts: list[Unit], q_terms: set[str], first: bool) -> list[str]:
-        """Lines of the reply: consecutive sentences form one line, list items one line each."""
+    def _render(self, hit: RetrievedChunk, parts: list[Unit], q_terms: set[str] | None, first: bool) -> list[str]:
+        """Lines of the reply: consecutive sentences form one line, list items one line each.
+        `q_terms`: the terms of a yes/no question, None for any other question."""
         lines: list[str] = []
         prose: list[str] = []
         context = set(terms(hit.chunk.heading))
