@@ -90,6 +90,10 @@ WRONG_SECTION = [
     ("What is your phone number?", "Phone: +47 55 00 00 00", "Opening hours and contact", "card number"),
     # boot care ranked 0.405, faulty products 0.384: the near-tie was settled for the section, not the sentence
     ("What is the warranty on boots?", "up to 5 years", "Returns and refunds", "Clean boots"),
+    # Found by the answers bench: the complaints section never said "warranty" or "guarantee", so these got
+    # care tips; the demo now says so, as a shop would.
+    ("Is there a warranty on hiking boots?", "up to 5 years", "Returns and refunds", "Clean boots"),
+    ("Do tents have a guarantee?", "up to 5 years", "Returns and refunds", "dry your tent"),
 ]
 
 
