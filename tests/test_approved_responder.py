@@ -87,13 +87,18 @@ def test_covered_questions_are_answered_from_the_right_page(
 # else. (question, text the reply must contain, its page, text it must not contain)
 WRONG_SECTION = [
     # "card number ... by chat, email or phone" has both terms; the contact list lacks "number"
-    ("What is your phone number?", "Phone: +47 55 00 00 00", "Opening hours and contact", "card number"),
+    ("What is your phone number?", "+47 55 00 00 00", "Opening hours and contact", "card number"),
     # boot care ranked 0.405, faulty products 0.384: the near-tie was settled for the section, not the sentence
     ("What is the warranty on boots?", "up to 5 years", "Returns and refunds", "Clean boots"),
     # Found by the answers bench: the complaints section never said "warranty" or "guarantee", so these got
     # care tips; the demo now says so, as a shop would.
     ("Is there a warranty on hiking boots?", "up to 5 years", "Returns and refunds", "Clean boots"),
     ("Do tents have a guarantee?", "up to 5 years", "Returns and refunds", "dry your tent"),
+    # Found by the answers bench: the bare contact list ("How to reach us", "- Email: ...") scored below the
+    # threshold for these, and "reach" pulled "When can I reach customer service?" to it; the list is labelled now.
+    ("What is your email address?", "kundeservice@nordlys-outdoor.example", "Opening hours and contact", "card"),
+    ("How can I call you?", "+47 55 00 00 00", "Opening hours and contact", "card"),
+    ("When can I reach customer service?", "09:00-17:00", "Opening hours and contact", "chat window"),
 ]
 
 
