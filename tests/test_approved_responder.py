@@ -336,3 +336,27 @@ def test_a_yes_is_dropped_when_the_question_is_not_a_yes_no_question() -> None:
     gift = _hit("Yes. Gift cards are available from 200 NOK to 5,000 NOK.", 0.9, heading="Do you sell gift cards?")
     assert responder.respond(_request("What do you sell?", gift)).text.startswith("Gift cards are available")
     assert responder.respond(_request("Hi, do you sell gift cards?", gift)).text.startswith("Yes. Gift cards")
+
+
+def test_a_question_heading_does_not_drown_its_sentences() -> None:
+    """Found by the answers bench: "What do you sell?" got the gift-card answer, as "We sell clothing, ..." was
+    measured together with its FAQ heading "Who is Nordlys Outdoor?", which asks something else."""
+    responder = ApprovedAnswerResponder(embedder=default_embedder())
+    gift = _hit(
+        "Yes. Gift cards are available from 200 NOK to 5,000 NOK and are valid for 3 years.",
+        0.48,
+        title="FAQ",
+        heading="Do you sell gift cards?",
+        cid="a",
+    )
+    about = _hit(
+        "Nordlys Outdoor is an outdoor gear shop in Bergen, founded in 2009. We sell clothing, footwear, tents, "
+        "sleeping bags, backpacks and kayaks for hiking, camping and paddling, in our shop and online.",
+        0.40,
+        title="FAQ",
+        heading="Who is Nordlys Outdoor?",
+        cid="b",
+    )
+    text = responder.respond(_request("What do you sell?", gift, about)).text
+    assert text.startswith("We sell clothing, footwear")
+    assert "Gift cards" not in text

@@ -85,6 +85,17 @@ class _Scored:
     option: _Option
 
 
+def _meaning_text(option: _Option) -> str:
+    """What an option's similarity in meaning is measured on: its text with the section heading in front,
+    except under an FAQ heading that is itself a question. That heading asks something else than the
+    customer ("Who is Nordlys Outdoor?: We sell clothing, ...") and drowns the sentence: "What do you
+    sell?" is close to "We sell clothing, ..." (cosine 0.49) but not to it with that heading (0.24)."""
+    heading = option.hit.chunk.heading
+    if heading.endswith("?"):
+        return option.score_text.removeprefix(f"{heading}: ")
+    return option.score_text
+
+
 class ApprovedAnswerResponder:
     """Answers with verbatim sentences from retrieved public chunks, or says it does not know."""
 
@@ -202,7 +213,7 @@ class ApprovedAnswerResponder:
     def _score(self, question: str, hits: list[RetrievedChunk], units: dict[str, list[Unit]]) -> list[_Scored]:
         q_terms = set(terms(question))
         options = [opt for rank, hit in enumerate(hits) for opt in self._options(hit, rank, units[hit.chunk.chunk_id])]
-        semantic = self._semantic(question, [o.score_text for o in options])
+        semantic = self._semantic(question, [_meaning_text(o) for o in options])
         wants_quantity = bool(_QUANTITY_QUESTION.search(question))
         scored: list[_Scored] = []
         for n, option in enumerate(options):
