@@ -4,16 +4,20 @@ No model writes anything. When the best retrieved public chunk scores at least `
 takes the top-ranked section (or another retrieved one whose best sentence fits the question clearly
 better), quotes the sentence that best answers the question plus up to two more from the same section
 that are at least 60% as relevant, and cites the page: "(Source: Shipping)". A question in the text
-("Need another size?") is quoted only together with the sentence that answers it. A short list (opening hours,
-payment methods) is quoted whole, with its lead-in line, one item per line. Every sentence of the
+("Need another size?") is quoted only together with the sentence that answers it. A short list (opening
+hours, payment methods) is quoted whole, with its lead-in line, one item per line. Every sentence of the
 reply occurs verbatim in a source chunk (only markdown markers such as "**", "#" and list dashes are
-dropped, and a leading "Yes." when the section answers a different question), so it cannot invent a
-fact. When nothing scores high enough it says so and offers a person (`confident=False`).
+dropped, and a leading "Yes." unless a yes/no question asks exactly what the section answers), so it
+cannot invent a fact. When nothing scores high enough it says so and offers a person (`confident=False`).
 
-Sentence relevance blends the embedding similarity of question and "heading: sentence" (when an
-embedder is given) with the share of the question's terms the sentence and its heading contain; that
-share counts in full only for a sentence that is also close in meaning.
-On the demo shop it gives the expected fact for 87% (85% on a held-out set) of covered questions.
+Sentence relevance blends the embedding similarity of question and "heading: sentence" (the sentence
+alone under a heading that is itself a question) with the share of the question's terms the sentence
+and its heading contain; that share counts in full only for a sentence that is also close in meaning.
+
+Measured with `safedesk bench answers` on the demo shop (the reply quotes the expected fact and cites
+the expected page first): 60 of 61 covered questions of the dev set, which the ranking and the demo
+wording were tuned on, and 35 of 42 (83%) of the held-out test set; 19 of 22 (10 of 14 held out)
+uncovered questions get the not-sure answer, a share decided by retrieval's threshold.
 """
 
 from __future__ import annotations
