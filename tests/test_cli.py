@@ -43,6 +43,7 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         ["local-llm"],
         ["kb", "canaries"],
         ["bench", "outbound"],
+        ["bench", "answers"],
         ["redteam"],
     ],
 )

@@ -608,6 +608,19 @@ def bench_inbox(
     typer.echo(run_inbox_bench(conversations=conversations, renders=renders))
 
 
+@bench_app.command("answers")
+def bench_answers(
+    which: Annotated[str, typer.Option("--set", help="Question set: dev, test or all.")] = "all",
+) -> None:
+    """Approved answers on the demo shop: right fact and page on covered questions, declines on uncovered."""
+    from safedesk.bench.answer_sets import SETS
+    from safedesk.bench.answers import run_answers_bench
+
+    if which != "all" and which not in SETS:
+        raise UserError(f"--set must be one of: {', '.join([*SETS, 'all'])}")
+    typer.echo(run_answers_bench(which))
+
+
 def main() -> None:
     try:
         app()
