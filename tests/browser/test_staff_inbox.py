@@ -6,8 +6,9 @@
 2. The assistant's draft promises a refund; the commitments guard holds it; an agent edits the
    draft and sends it; the customer's widget shows the edited text.
 3. The inbox reloads itself every 30 s (staff.js, `data-autorefresh`), but not while a field is being
-   typed in or a keyboard user's focus is on a link, and again once that focus has left. These run
-   the page's timers on Playwright's clock instead of waiting real half-minutes.
+   typed in or a keyboard user's focus is on a link (a link the mouse focused does not count), and
+   again once that focus has left. These run the page's timers on Playwright's clock instead of
+   waiting real half-minutes.
 
 1 and 2 run on the real desk (`Desk.open` on a copy of the demo shop) and `create_app`. When the full
 desk cannot be opened (a component still missing), they fall back to the staff app alone on a light
@@ -404,6 +405,17 @@ def test_inbox_does_not_reload_while_a_field_is_typed_in(inbox: Any) -> None:
     assert not reloads(inbox, 2 * REFRESH_MS), "the reload threw away what was being typed"
     expect(note).to_be_focused()
     expect(note).to_have_value("Customer wants a call back after 4 pm")
+    assert inbox.js_errors == [], inbox.js_errors
+
+
+def test_inbox_keeps_reloading_under_a_mouse_users_focus(inbox: Any) -> None:
+    # Ctrl+click opens the queue in a new tab and leaves the link focused here, but not :focus-visible.
+    link = inbox.get_by_role("link", name="unassigned")
+    with inbox.context.expect_page():
+        link.click(modifiers=["Control"])
+    expect(link).to_be_focused()
+    assert not link.evaluate("element => element.matches(':focus-visible')")
+    assert reloads(inbox, REFRESH_MS), "a link focused with the mouse stopped the refresh"
     assert inbox.js_errors == [], inbox.js_errors
 
 
