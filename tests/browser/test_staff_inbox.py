@@ -5,8 +5,12 @@
    agent's name.
 2. The assistant's draft promises a refund; the commitments guard holds it; an agent edits the
    draft and sends it; the customer's widget shows the edited text.
+3. The inbox reloads itself every 30 s (staff.js, `data-autorefresh`), but not while a field is being
+   typed in or a keyboard user's focus is on a link (a link the mouse focused does not count), and
+   again once that focus has left. These run the page's timers on Playwright's clock instead of
+   waiting real half-minutes.
 
-Both run on the real desk (`Desk.open` on a copy of the demo shop) and `create_app`. When the full
+1 and 2 run on the real desk (`Desk.open` on a copy of the demo shop) and `create_app`. When the full
 desk cannot be opened (a component still missing), they fall back to the staff app alone on a light
 desk with the rows the pipeline would have written, and assert on the messages API or the database
 instead of the widget; the fallback is reported in the test output.
@@ -23,6 +27,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from safedesk.domain import Draft, Role
@@ -319,3 +324,110 @@ def test_owner_reads_the_audit_log_and_checks_its_chain(site: Site, browser: Any
         assert errors == []
     finally:
         page.context.close()
+
+
+REFRESH_MS = 30_000  # inbox.html: <body data-autorefresh="30">
+
+
+@pytest.fixture
+def inbox(site: Site, browser: Any) -> Iterator[Any]:
+    """A signed-in inbox whose timers run on Playwright's clock (installed before the first page loads,
+    so staff.js's interval is a fake one); `inbox.js_errors` collects script errors."""
+    page, errors = staff_page(browser)
+    page.js_errors = errors
+    page.clock.install()
+    try:
+        sign_in(page, site, "per", SECOND_PW)
+        yield page
+    finally:
+        page.context.close()
+
+
+def reloads(page: Any, ms: int) -> bool:
+    """Advance the page's clock by `ms`; True when the page reloaded itself meanwhile (a reload wipes
+    the window property set first). Waits up to 3 real seconds for a reload's load event."""
+    page.evaluate("() => { window.notReloaded = true; }")
+    try:
+        with page.expect_event("load", timeout=3_000):
+            page.clock.run_for(ms)
+    except PlaywrightTimeoutError:
+        pass  # no reload: the property is still there
+    return not page.evaluate("() => window.notReloaded === true")
+
+
+def tab_to(page: Any, name: str) -> Any:
+    """Press Tab until the link `name` has focus; it must match :focus-visible, as a keyboard user's does."""
+    link = page.get_by_role("link", name=name, exact=True)
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if link.evaluate("element => element === document.activeElement"):
+            break
+    expect(link).to_be_focused()
+    assert link.evaluate("element => element.matches(':focus-visible')")
+    return link
+
+
+def add_note_field(page: Any) -> Any:
+    """The inbox has no text field of its own; staff.js's rule covers any field on a refreshing page."""
+    page.evaluate(
+        """() => {
+        const label = document.createElement("label");
+        label.append("Note ", document.createElement("textarea"));
+        document.querySelector("main").append(label);
+    }"""
+    )
+    return page.get_by_label("Note")
+
+
+def test_inbox_reloads_itself_when_nothing_is_focused(inbox: Any) -> None:
+    url = inbox.url
+    assert inbox.evaluate("() => document.activeElement === document.body")
+    assert not reloads(inbox, REFRESH_MS // 2), "reloaded before the 30 s interval"
+    assert reloads(inbox, REFRESH_MS), "no reload after the 30 s interval"
+    assert inbox.url == url
+    expect(inbox.get_by_role("heading", name="Inbox")).to_be_visible()
+    assert inbox.js_errors == [], inbox.js_errors
+
+
+def test_inbox_does_not_reload_under_a_keyboard_users_focus(inbox: Any) -> None:
+    review = tab_to(inbox, "Review")
+    assert not reloads(inbox, 3 * REFRESH_MS), "the reload threw a keyboard user back to the top"
+    expect(review).to_be_focused()
+    assert inbox.js_errors == [], inbox.js_errors
+
+
+def test_inbox_does_not_reload_while_a_field_is_typed_in(inbox: Any) -> None:
+    note = add_note_field(inbox)
+    note.click()
+    inbox.keyboard.type("Customer wants a call back")
+    assert not reloads(inbox, REFRESH_MS + 1_000), "the reload threw away what was being typed"
+    inbox.keyboard.type(" after 4 pm")
+    assert not reloads(inbox, 2 * REFRESH_MS), "the reload threw away what was being typed"
+    expect(note).to_be_focused()
+    expect(note).to_have_value("Customer wants a call back after 4 pm")
+    assert inbox.js_errors == [], inbox.js_errors
+
+
+def test_inbox_keeps_reloading_under_a_mouse_users_focus(inbox: Any) -> None:
+    # Ctrl+click opens the queue in a new tab and leaves the link focused here, but not :focus-visible.
+    link = inbox.get_by_role("link", name="unassigned")
+    with inbox.context.expect_page():
+        link.click(modifiers=["Control"])
+    expect(link).to_be_focused()
+    assert not link.evaluate("element => element.matches(':focus-visible')")
+    assert reloads(inbox, REFRESH_MS), "a link focused with the mouse stopped the refresh"
+    assert inbox.js_errors == [], inbox.js_errors
+
+
+@pytest.mark.parametrize("held_by", ["keyboard focus", "typing"])
+def test_inbox_reloads_again_once_focus_leaves(inbox: Any, held_by: str) -> None:
+    if held_by == "keyboard focus":
+        tab_to(inbox, "Review")
+    else:
+        add_note_field(inbox).fill("Customer wants a call back")
+    assert not reloads(inbox, REFRESH_MS)
+    inbox.get_by_role("heading", name="Inbox").click()  # empty page area: focus goes back to the body
+    assert inbox.evaluate("() => document.activeElement === document.body")
+    assert reloads(inbox, REFRESH_MS), f"the inbox stopped refreshing for good after {held_by}"
+    expect(inbox.get_by_role("heading", name="Inbox")).to_be_visible()
+    assert inbox.js_errors == [], inbox.js_errors
