@@ -353,3 +353,42 @@ def test_a_turn_lock_the_server_cannot_give_is_busy_not_an_error(pg_url: str) ->
                 assert acquired is False
     finally:
         database.dispose()
+
+
+def test_review_sampling_does_not_skip_an_answer_that_committed_late(pg_url: str) -> None:
+    """A turn's transaction draws its message id at insert and may commit after another turn's higher id.
+    A review scan in between moved its cursor past the lower id, and that AI answer was never sampled."""
+    from safedesk import domain
+    from safedesk.staff import review
+    from safedesk.storage import repository as repo
+    from safedesk.storage.staff_models import ReviewItem
+
+    db = Database(pg_url)
+    slow_cid, fast_cid = (f"pg-review-{name}-{secrets.token_hex(3)}" for name in ("slow", "fast"))
+
+    def answer(session, cid: str) -> Message:
+        return repo.add_message(
+            session, cid, domain.Role.ASSISTANT, "Two days.", status="delivered", lane="answer", sources=["Shipping"]
+        )
+
+    try:
+        with db.session() as session:
+            for cid in (slow_cid, fast_cid):
+                repo.get_or_create_conversation(session, cid)
+        with db.session() as slow:  # a turn still running: its answer has an id, not yet committed
+            late = answer(slow, slow_cid)
+            slow.flush()
+            with db.session() as fast:
+                early = answer(fast, fast_cid)
+            assert early.id > late.id
+            with db.session() as scan:  # a reviewer opens the queue: the cursor passes both ids
+                assert review.sync_review_queue(scan, 1.0) == 1
+            late_id = late.id
+        with db.session() as scan:
+            assert review.sync_review_queue(scan, 1.0) == 1
+        with db.session() as session:
+            queued = session.execute(select(ReviewItem.message_id).order_by(ReviewItem.message_id)).scalars().all()
+            assert queued == [late_id, early.id]
+            assert review.sync_review_queue(session, 1.0) == 0  # nothing is queued twice
+    finally:
+        db.dispose()

@@ -7,14 +7,16 @@ that came from the business's knowledge) of a sampled conversation becomes one r
 reviewer marks it correct, incorrect or unsafe, with a note.
 
 The queue is filled by `sync_review_queue`, which scans new replies since the last scan (a cursor
-in `staff_state`), so the pipeline needs no hook and the scan costs nothing when nothing is new.
+in `staff_state`), so the pipeline needs no hook and the scan costs nothing when nothing is new. On
+PostgreSQL a message id is drawn at insert and may commit after a higher one a scan has already passed,
+so each scan also looks again at recent replies that have no review item yet.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +33,9 @@ from safedesk.storage.staff_models import ReviewItem, StaffState
 VERDICTS = ("correct", "incorrect", "unsafe")
 CURSOR_KEY = "review_cursor"
 SCAN_BATCH = 2000
+# Replies this recent are scanned again, whatever the cursor: a turn's transaction that drew its
+# message id before the last scan passed it commits well within this time.
+LATE_COMMIT_WINDOW = timedelta(minutes=15)
 MAX_NOTE = 1000
 
 
@@ -81,20 +86,43 @@ def sync_review_queue(session: Session, rate: float) -> int:
         )
         if not rows:
             break
-        for message in rows:
-            if _is_ai_answer(message) and is_sampled(message.conversation_id, rate):
-                try:
-                    with session.begin_nested():
-                        session.add(ReviewItem(conversation_id=message.conversation_id, message_id=message.id))
-                        session.flush()
-                    added += 1
-                except IntegrityError:  # already queued by a concurrent scan
-                    pass
+        added += sum(_queue(session, message, rate) for message in rows)
         cursor = rows[-1].id
         if len(rows) < SCAN_BATCH:
             break
     state.value = str(cursor)
-    return added
+    return added + _queue_late_commits(session, rate, cursor)
+
+
+def _queue_late_commits(session: Session, rate: float, cursor: int) -> int:
+    """Review items for recent AI answers below the cursor that no scan saw: their transaction drew
+    the id before a scan passed it, and committed after."""
+    rows = session.execute(
+        select(Message)
+        .where(
+            Message.id <= cursor,
+            Message.created_at >= utcnow() - LATE_COMMIT_WINDOW,
+            Message.role == Role.ASSISTANT.value,
+            Message.status == "delivered",
+            Message.lane == Lane.ANSWER.value,
+            ~select(ReviewItem.id).where(ReviewItem.message_id == Message.id).exists(),
+        )
+        .order_by(Message.id)
+    ).scalars()
+    return sum(_queue(session, message, rate) for message in rows)
+
+
+def _queue(session: Session, message: Message, rate: float) -> bool:
+    """Add a review item for a sampled AI answer; False when it is none, or already queued."""
+    if not (_is_ai_answer(message) and is_sampled(message.conversation_id, rate)):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ReviewItem(conversation_id=message.conversation_id, message_id=message.id))
+            session.flush()
+    except IntegrityError:  # already queued by a concurrent scan
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
