@@ -128,6 +128,20 @@ def test_redact_round_trip_keeps_pii_out_and_restores_it(tmp_path: Path) -> None
     assert broken.returncode == 2 and "mapping" in broken.stderr
 
 
+
+def test_redact_mapping_is_extended_so_a_second_text_never_restores_into_the_first(tmp_path: Path) -> None:
+    """Found by a new-user walkthrough: a second `redact --mapping` of the same file replaced it, numbering
+    from 1 again, so restoring the first text's answer put in the second customer's name."""
+    mapping = tmp_path / "m.json"
+    first = run("redact", "--mapping", str(mapping), stdin="Customer Sigrid Haugland (sigrid@example.no)\n")
+    second = run("redact", "--mapping", str(mapping), stdin="Hi, this is Magnus Olsen\n")
+    assert first.returncode == second.returncode == 0
+    assert "<PERSON_1>" in first.stdout and "<PERSON_2>" in second.stdout
+    restored = run("redact", "--restore", str(mapping), stdin="Dear <PERSON_1>, and <PERSON_2>; <PHONE_7>\n")
+    assert restored.stdout == "Dear Sigrid Haugland, and Magnus Olsen; <PHONE_7>\n"
+    assert "<PHONE_7>" in restored.stderr and "not in" in restored.stderr  # said, not silently left
+
+
 def test_scam_contract_one_line_per_input() -> None:
     stdin = (
         '{"id":"a","text":"Our bank details have changed. Please pay invoice 2231 to the new account today."}\n'

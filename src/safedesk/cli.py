@@ -345,23 +345,28 @@ def redact(
         Path | None, typer.Option("--restore", help="Put originals back using this mapping file (JSON).")
     ] = None,
     mapping_out: Annotated[
-        Path | None, typer.Option("--mapping", help="Write the mapping here (JSON, keep private).")
+        Path | None,
+        typer.Option("--mapping", help="Write the mapping here (JSON, keep private); an existing one is extended."),
     ] = None,
 ) -> None:
     """Staff tool: redact PII from stdin before pasting it into an outside AI; --restore puts it back."""
+    from safedesk.redaction import PLACEHOLDER_RE
     from safedesk.staff_tools.redactor import redact_for_outside_ai, restore
 
     text = sys.stdin.read()
     if restore_from is not None:
-        try:
-            mapping = json.loads(restore_from.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UserError(f"{restore_from}: not a readable JSON mapping ({exc})") from None
-        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-            raise UserError(f"{restore_from}: not a mapping made by `safedesk redact --mapping` (text -> placeholder)")
-        sys.stdout.write(restore(text, mapping))
+        mapping = _read_redact_mapping(restore_from)
+        restored = restore(text, mapping)
+        sys.stdout.write(restored)
+        unknown = sorted({m.group(0) for m in PLACEHOLDER_RE.finditer(restored)})
+        if unknown:  # restored text may hold placeholders the outside AI made up, or from another mapping
+            typer.echo(f"note: {len(unknown)} placeholder(s) not in {restore_from} were left as they are: "
+                       f"{', '.join(unknown[:10])}", err=True)  # fmt: skip
         return
-    result = redact_for_outside_ai(text)
+    # An existing mapping is extended, not replaced: placeholders stay the same over several pastes of one
+    # case, and a restore never puts in a value from another text that happened to get the same number.
+    previous = _read_redact_mapping(mapping_out) if mapping_out is not None and mapping_out.exists() else None
+    result = redact_for_outside_ai(text, mapping=previous)
     if mapping_out is not None:
         from safedesk.files import atomic_write
 
@@ -375,6 +380,16 @@ def redact(
             raise UserError(f"{mapping_out}: cannot write the mapping ({exc.strerror or exc}); nothing was redacted "
                             "to stdout so that no text goes out without its mapping") from None  # fmt: skip
     sys.stdout.write(result.redacted)
+
+
+def _read_redact_mapping(path: Path) -> dict[str, str]:
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable JSON mapping ({exc})") from None
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise UserError(f"{path}: not a mapping made by `safedesk redact --mapping` (text -> placeholder)")
+    return mapping
 
 
 @app.command("local-llm")
