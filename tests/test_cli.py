@@ -128,7 +128,6 @@ def test_redact_round_trip_keeps_pii_out_and_restores_it(tmp_path: Path) -> None
     assert broken.returncode == 2 and "mapping" in broken.stderr
 
 
-
 def test_redact_mapping_is_extended_so_a_second_text_never_restores_into_the_first(tmp_path: Path) -> None:
     """Found by a new-user walkthrough: a second `redact --mapping` of the same file replaced it, numbering
     from 1 again, so restoring the first text's answer put in the second customer's name."""
