@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 import safedesk
-from safedesk.config import load_config
+from safedesk.config import BusinessConfig, load_config
+from safedesk.desk import Desk
 from safedesk.domain import Access
 from safedesk.errors import ConfigError
 from safedesk.knowledge import KnowledgeBase, load_knowledge
+from safedesk.knowledge.business_facts import with_business_facts
 from safedesk.knowledge.embeddings import (
     EMBEDDING_DIM,
     VOCAB_PATH,
@@ -709,3 +711,50 @@ def test_a_page_relabelled_with_its_old_size_and_time_is_seen_as_changed(tmp_pat
     os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert page.stat().st_size == stat.st_size and page.stat().st_mtime_ns == stat.st_mtime_ns
     assert knowledge_fingerprint(tmp_path) != before
+
+
+# --- facts from safedesk.yaml --------------------------------------------------------------------
+
+
+def _business(**hours: str) -> BusinessConfig:
+    return BusinessConfig(name="Eikeland Sykkel", timezone="Europe/Oslo", hours=hours)
+
+
+def test_configured_hours_become_public_knowledge_only_when_no_page_states_times(tmp_path: Path) -> None:
+    """Found by a new-user walkthrough: with the hours only in safedesk.yaml, "When are you open?" got a
+    repair-price sentence, although the desk told customers those hours at every hand-off."""
+    business = _business(mon="08:00-12:00, 13:00-17:00", tue="08:00-17:00", wed="08:00-17:00", sat="10:00-14:00")
+    write(tmp_path, "welcome.md", "---\naccess: public\n---\n# About\n\nWe repair bikes.\n")
+    write(tmp_path, "staff.md", "---\naccess: internal\n---\n# Rota\n\nKari works 07:00-15:00.\n")
+    chunks = with_business_facts(load_knowledge(tmp_path), business)
+    added = [c for c in chunks if c.source == "safedesk.yaml"]
+    assert len(added) == 1 and added[0].is_public  # an internal page's times do not count as published
+    assert added[0].text.splitlines()[1:] == [
+        "- Monday: 08:00-12:00 and 13:00-17:00",
+        "- Tuesday to Wednesday: 08:00-17:00",
+        "- Thursday to Friday: closed",
+        "- Saturday: 10:00-14:00",
+        "- Sunday: closed",
+    ]
+    assert "Europe/Oslo" in added[0].text
+    write(tmp_path, "hours.md", "---\naccess: public\n---\n# Hours\n\nWe are open 9.00 – 17.00 on weekdays.\n")
+    assert not any(c.source == "safedesk.yaml" for c in with_business_facts(load_knowledge(tmp_path), business))
+
+
+def test_a_desk_answers_opening_hours_from_its_config_and_keeps_them_after_a_reload(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    (project / "knowledge").mkdir(parents=True)
+    write(project / "knowledge", "welcome.md", "---\naccess: public\n---\n# Repairs\n\nA service takes 2-3 days.\n")
+    (project / "safedesk.yaml").write_text(
+        "business:\n  name: Eikeland Sykkel\n  timezone: Europe/Oslo\n  hours:\n    sat: '10:00-14:00'\n",
+        encoding="utf-8",
+    )
+    desk = Desk.open(project)  # built the way `safedesk serve` builds it
+    try:
+        hits = desk.knowledge.retriever.search("When are you open?", k=1)
+        assert hits and hits[0].chunk.source == "safedesk.yaml" and "Saturday: 10:00-14:00" in hits[0].chunk.text
+        write(project / "knowledge", "prices.md", "---\naccess: public\n---\n# Prices\n\nA puncture is 250 NOK.\n")
+        assert desk.knowledge.refresh()
+        assert any(c.source == "safedesk.yaml" for c in desk.knowledge.public_chunks)
+    finally:
+        desk.close()

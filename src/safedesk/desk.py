@@ -4,6 +4,7 @@ from its directory. The CLI, the web app and the tests all open a desk through `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from safedesk.canaries import all_tokens, load_or_create_canaries
@@ -12,6 +13,7 @@ from safedesk.domain import Stage
 from safedesk.errors import ConfigError
 from safedesk.guards.base import Guard, build_guard
 from safedesk.knowledge.base import KnowledgeBase, default_embedder
+from safedesk.knowledge.business_facts import with_business_facts
 from safedesk.pipeline import TurnPipeline
 from safedesk.responders.approved import ApprovedAnswerResponder
 from safedesk.responders.base import Responder
@@ -82,7 +84,11 @@ class Desk:
         vault = Vault.of_project(project.data_dir)
         db = Database(project.database_url)
         knowledge = KnowledgeBase.load(
-            project.knowledge_dir, project.data_dir / "cache", embedder=default_embedder(), canary_dir=project.data_dir
+            project.knowledge_dir,
+            project.data_dir / "cache",
+            embedder=default_embedder(),
+            canary_dir=project.data_dir,
+            supplement=partial(with_business_facts, business=config.business),
         )
         verifier = build_verification_desk(project)
         if verifier is not None:  # one canary per customer record too: recognisable if records ever leak

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,6 +55,10 @@ def knowledge_fingerprint(knowledge_dir: Path) -> str:
     return digest.hexdigest()
 
 
+# Adds chunks the knowledge files do not hold, given the loaded ones (see knowledge/business_facts.py).
+Supplement = Callable[[tuple[KnowledgeChunk, ...]], Sequence[KnowledgeChunk]]
+
+
 class KnowledgeBase:
     """All chunks of a knowledge directory, with a retriever over the public ones."""
 
@@ -67,8 +71,10 @@ class KnowledgeBase:
         embedder: TextEmbedder | None = None,
         fingerprint: str = "",
         canary_dir: Path | None = None,
+        supplement: Supplement | None = None,
     ) -> None:
         self.knowledge_dir = Path(knowledge_dir)
+        self.supplement = supplement
         self.canary_dir = Path(canary_dir) if canary_dir is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.embedder = embedder
@@ -83,11 +89,13 @@ class KnowledgeBase:
         cache_dir: Path | None = None,
         embedder: TextEmbedder | None = None,
         canary_dir: Path | None = None,
+        supplement: Supplement | None = None,
     ) -> KnowledgeBase:
         """Ingest `knowledge_dir`. Raises `ConfigError` (naming the file) on a bad label or file.
 
         With `canary_dir`, every non-public chunk gets its file's canary token planted (tokens kept
-        in canary_dir/canaries.json), so a leak of protected text is recognisable anywhere."""
+        in canary_dir/canaries.json), so a leak of protected text is recognisable anywhere. `supplement`
+        may add chunks the files do not hold (the configured opening hours), on every (re)load."""
         fingerprint = knowledge_fingerprint(knowledge_dir)
         chunks = load_knowledge(knowledge_dir)
         return cls(
@@ -97,6 +105,7 @@ class KnowledgeBase:
             embedder=embedder,
             fingerprint=fingerprint,
             canary_dir=canary_dir,
+            supplement=supplement,
         )
 
     def _plant_canaries(self, chunks: tuple[KnowledgeChunk, ...]) -> tuple[KnowledgeChunk, ...]:
@@ -106,6 +115,8 @@ class KnowledgeBase:
         return tuple(c if c.is_public else replace(c, text=plant(c.text, tokens[c.source])) for c in chunks)
 
     def _install(self, chunks: tuple[KnowledgeChunk, ...], fingerprint: str) -> None:
+        if self.supplement is not None:
+            chunks = tuple(self.supplement(chunks))
         chunks = self._plant_canaries(chunks)
         retriever = PublicRetriever(chunks, self.embedder, cache_dir=self.cache_dir)
         # Swap everything at once so a concurrent reader never sees chunks and index out of step.
