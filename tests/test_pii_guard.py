@@ -338,3 +338,16 @@ def test_thread_safe(guard: PiiGuard) -> None:
     expected = [guard.analyze(t) for t in texts]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(guard.analyze, texts)) == expected
+
+
+def test_check_leaves_names_the_business_published_and_hides_the_rest(guard: PiiGuard) -> None:
+    published = frozenset({"bosch", "shimano", "kari"})
+    ctx = GuardContext(
+        conversation_id="c1", stage=Stage.INBOUND, business_name="Eikeland Sykkel", public_names=published
+    )
+    text = "Kari Nordmann here. Is the Bosch motor better than Shimano? Ask Eikeland."
+    hidden = {text[f.span[0] : f.span[1]] for f in guard.check(text, ctx) if f.label == "PERSON"}
+    assert any("Nordmann" in h for h in hidden)  # a customer's full name: only part of it is published
+    assert not any(h in ("Bosch", "Shimano", "Eikeland") for h in hidden)
+    without = {text[f.span[0] : f.span[1]] for f in guard.check(text, GuardContext("c1", Stage.INBOUND))}
+    assert any("Nordmann" in h for h in without)  # with nothing published, nothing changes for names

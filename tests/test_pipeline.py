@@ -60,6 +60,25 @@ def test_asking_for_a_person_hands_off_with_hours(desk: Desk, text: str) -> None
         assert [t.kind for t in tasks] == ["handoff"]
 
 
+def test_a_brand_the_shop_published_is_not_hidden_as_a_name_but_a_customer_name_is(fresh_demo_dir: Path) -> None:
+    """Found by a new-user walkthrough: "Do you repair Bosch e-bikes?" reached retrieval as "Do you repair
+    <PERSON_1>?" (the brand read as a name), so the page about Bosch repairs was never found."""
+    (fresh_demo_dir / "knowledge" / "brands.md").write_text(
+        "---\naccess: public\n---\n# Brands we service\n\nWe service e-bikes from Bosch and Yamaha. "
+        "A Bosch motor check costs 590 NOK.\n",
+        encoding="utf-8",
+    )
+    desk = Desk.open(fresh_demo_dir)
+    try:
+        brand = desk.pipeline.run("c-brand", "Do you service Bosch e-bikes?")
+        assert brand.llm_input is not None and "Bosch" in brand.llm_input
+        assert brand.sources == ["Brands we service"] and "Bosch" in brand.reply
+        person = desk.pipeline.run("c-brand-name", "I'm Bosch Hansen, do you service Yamaha e-bikes?")
+        assert person.llm_input is not None and "Hansen" not in person.llm_input and "Yamaha" in person.llm_input
+    finally:
+        desk.close()
+
+
 def test_pii_never_reaches_the_responder(desk: Desk) -> None:
     text = "Hi, I'm Kari Nordmann, kari.nordmann@example.com, +47 912 34 567. How long does delivery take?"
     result = desk.pipeline.run("c-pii", text)

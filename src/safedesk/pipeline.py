@@ -384,7 +384,12 @@ class TurnPipeline:
             return self._result(turn, Decision(Lane.ANSWER, Topic.OTHER, ("empty message",)), replies.EMPTY)
 
         # 2. Inbound guards see the message; 3. PII is redacted before any responder sees it.
-        ctx = GuardContext(conversation_id=cid, stage=Stage.INBOUND, business_name=self.config.business.name)
+        ctx = GuardContext(
+            conversation_id=cid,
+            stage=Stage.INBOUND,
+            business_name=self.config.business.name,
+            public_names=self.knowledge.public_names,
+        )
         turn.findings = self._run_guards(self.inbound, turn.text, ctx, turn, "inbound")
         redacted = self._redact(session, turn)
         if self.verifier is not None:  # a live one-time code never reaches a model, staff, or the database

@@ -30,6 +30,8 @@ class GuardContext:
     # Non-public knowledge and planted canaries, for the leakage guard. Never given to a responder.
     protected_chunks: tuple[KnowledgeChunk, ...] = ()
     canaries: tuple[str, ...] = ()
+    # Inbound: capitalised words of the public knowledge, case-folded (a name there is no customer's secret).
+    public_names: frozenset[str] = frozenset()
     # The verified customer of this conversation, if any (id from customers.csv).
     verified_customer_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
