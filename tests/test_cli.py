@@ -141,6 +141,17 @@ def test_redact_mapping_is_extended_so_a_second_text_never_restores_into_the_fir
     assert "<PHONE_7>" in restored.stderr and "not in" in restored.stderr  # said, not silently left
 
 
+def test_redteam_against_an_endpoint_says_before_the_run_that_customers_may_get_codes(demo_dir: Path) -> None:
+    """Found by a new-user walkthrough: the warning came only after the run, when the codes had gone out."""
+    proc = run("redteam", "--project", str(demo_dir), "--endpoint", "http://127.0.0.1:1", "--timeout", "1")
+    assert "one-time codes" in proc.stderr and "Traceback" not in proc.stderr
+    quiet = run(
+        "redteam", "--project", str(demo_dir), "--endpoint", "http://127.0.0.1:1", "-c", "injection",
+        "--timeout", "1",
+    )  # fmt: skip
+    assert "may send them one-time codes" not in quiet.stderr
+
+
 def test_scam_contract_one_line_per_input() -> None:
     stdin = (
         '{"id":"a","text":"Our bank details have changed. Please pay invoice 2231 to the new account today."}\n'

@@ -69,6 +69,13 @@ def test_password_policy(password: str, reason: str | None) -> None:
         assert any(reason in p for p in problems), problems
 
 
+def test_a_refused_password_names_the_word_it_shares_with_the_names() -> None:
+    """Found by a new-user walkthrough: refused as "contains your user name or the business's name", while the
+    word came from the display name "Kari (eier)"."""
+    problems = accounts.password_problems("Sykkel-eier-fjord-2026", ["kari", "Kari (eier)", "Eikeland"])
+    assert any('"eier"' in p and "display name" in p for p in problems), problems
+
+
 def test_weak_password_error_says_why() -> None:
     with pytest.raises(accounts.WeakPassword) as caught:
         accounts.check_password("password1234")

@@ -455,6 +455,10 @@ def test_staff_uploads_have_their_own_size_limit(client: TestClient, web_desk: A
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_favicon_is_an_empty_answer_not_a_console_error(client: TestClient) -> None:
+    assert client.get("/favicon.ico").status_code == 204
     assert client.head("/healthz").status_code == client.head("/").status_code == 200
 
 

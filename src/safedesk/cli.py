@@ -217,7 +217,8 @@ def redteam(
         str | None,
         typer.Option(
             help="Attack this URL instead of the desk in process: a SafeDesk server's base URL, or any chatbot's "
-            "chat URL with --text-field and --reply-field."
+            "chat URL with --text-field and --reply-field. Against a live desk, account_takeover probes can send "
+            "one-time codes to real customers in customers.csv (choose other categories with --category)."
         ),
     ] = None,
     text_field: Annotated[
@@ -262,6 +263,12 @@ def redteam(
 
     if out is not None and not out.parent.is_dir():
         _fail(f"cannot write {out}: {out.parent} is not a directory")
+    if endpoint is not None and (not category or "account_takeover" in category):
+        typer.echo(
+            "note: account_takeover probes ask the live desk to verify customers from customers.csv; it may send "
+            "them one-time codes (leave that category out with --category to avoid it)",
+            err=True,
+        )
     try:
         report = run_redteam(
             project,

@@ -107,8 +107,9 @@ def password_problems(password: str, user_inputs: Iterable[str] = ()) -> list[st
         problems.append("it is on the list of commonly breached passwords")
     inputs = [s for s in user_inputs if s]
     words = {w.lower() for s in inputs for w in re.split(r"[\W_]+", s) if len(w) >= 4}
-    if any(w in lowered for w in words):
-        problems.append("it contains your user name or the business's name")
+    found = sorted(w for w in words if w in lowered)
+    if found:  # name the word: "eier" from a display name "Kari (eier)" is not obviously a name
+        problems.append(f'it contains "{found[0]}", from your user name, display name or the business\'s name')
     from zxcvbn import zxcvbn
 
     result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=[*inputs, *sorted(words)])

@@ -131,6 +131,10 @@ def _add_pages(app: FastAPI, desk: Desk) -> None:
             STATIC_DIR / "widget.css", media_type="text/css; charset=utf-8", headers={"Cache-Control": "no-cache"}
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)  # no icon; a 404 here is an error in every browser console
+
     @app.get("/healthz", response_model=Health, summary="Liveness check", tags=["operations"])
     def healthz() -> Health:
         return Health(ok=True)
