@@ -381,7 +381,12 @@ class LoginResult:
             minutes = max(1, -(-self.retry_after_seconds // 60))
             return f"Too many failed sign-ins from your network. Try again in {minutes} minute{'s' * (minutes != 1)}."
         if self.status is LoginStatus.INVALID:
-            return "Wrong user name, password or authenticator code."
+            # The same words whatever was wrong (nothing tells a guesser which part was right); the hint covers
+            # the one case an owner cannot guess: a code that worked a moment ago is refused the second time.
+            return (
+                "Wrong user name, password or authenticator code. An authenticator code works only once: "
+                "if you just used it, wait for the next one."
+            )
         return ""
 
 
