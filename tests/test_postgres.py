@@ -366,6 +366,10 @@ def test_review_sampling_does_not_skip_an_answer_that_committed_late(pg_url: str
     db = Database(pg_url)
     slow_cid, fast_cid = (f"pg-review-{name}-{secrets.token_hex(3)}" for name in ("slow", "fast"))
 
+    def queued(session, *ids: int) -> list[int]:  # other tests of this module wrote answers too
+        rows = select(ReviewItem.message_id).where(ReviewItem.message_id.in_(ids)).order_by(ReviewItem.message_id)
+        return list(session.execute(rows).scalars())
+
     def answer(session, cid: str) -> Message:
         return repo.add_message(
             session, cid, domain.Role.ASSISTANT, "Two days.", status="delivered", lane="answer", sources=["Shipping"]
@@ -382,13 +386,13 @@ def test_review_sampling_does_not_skip_an_answer_that_committed_late(pg_url: str
                 early = answer(fast, fast_cid)
             assert early.id > late.id
             with db.session() as scan:  # a reviewer opens the queue: the cursor passes both ids
-                assert review.sync_review_queue(scan, 1.0) == 1
+                review.sync_review_queue(scan, 1.0)
+                assert queued(scan, early.id, late.id) == [early.id]  # the late one is not visible yet
             late_id = late.id
         with db.session() as scan:
-            assert review.sync_review_queue(scan, 1.0) == 1
-        with db.session() as session:
-            queued = session.execute(select(ReviewItem.message_id).order_by(ReviewItem.message_id)).scalars().all()
-            assert queued == [late_id, early.id]
-            assert review.sync_review_queue(session, 1.0) == 0  # nothing is queued twice
+            review.sync_review_queue(scan, 1.0)
+            assert queued(scan, early.id, late_id) == sorted([early.id, late_id])
+            review.sync_review_queue(scan, 1.0)
+            assert queued(scan, early.id, late_id) == sorted([early.id, late_id])  # nothing is queued twice
     finally:
         db.dispose()
