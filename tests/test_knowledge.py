@@ -25,6 +25,7 @@ from safedesk.knowledge.embeddings import (
     file_sha256,
 )
 from safedesk.knowledge.ingest import MAX_CHUNK_CHARS, chunk_id_for
+from safedesk.knowledge.text import word_spans
 
 DEMO = Path(safedesk.__file__).parent / "demo"
 
@@ -709,3 +710,10 @@ def test_a_page_relabelled_with_its_old_size_and_time_is_seen_as_changed(tmp_pat
     os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert page.stat().st_size == stat.st_size and page.stat().st_mtime_ns == stat.st_mtime_ns
     assert knowledge_fingerprint(tmp_path) != before
+
+
+def test_word_spans_keep_hyphenated_words_whole_with_their_offsets() -> None:
+    text = "Do you sell second-hand tents at 10:00?"
+    spans = word_spans(text)
+    assert [w for _, _, w in spans] == ["Do", "you", "sell", "second-hand", "tents", "at", "10:00"]
+    assert all(text[start:end] == word for start, end, word in spans)
