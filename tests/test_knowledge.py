@@ -27,6 +27,7 @@ from safedesk.knowledge.embeddings import (
     file_sha256,
 )
 from safedesk.knowledge.ingest import MAX_CHUNK_CHARS, chunk_id_for
+from safedesk.knowledge.text import word_spans
 
 DEMO = Path(safedesk.__file__).parent / "demo"
 
@@ -758,3 +759,10 @@ def test_a_desk_answers_opening_hours_from_its_config_and_keeps_them_after_a_rel
         assert any(c.source == "safedesk.yaml" for c in desk.knowledge.public_chunks)
     finally:
         desk.close()
+
+
+def test_word_spans_keep_hyphenated_words_whole_with_their_offsets() -> None:
+    text = "Do you sell second-hand tents at 10:00?"
+    spans = word_spans(text)
+    assert [w for _, _, w in spans] == ["Do", "you", "sell", "second-hand", "tents", "at", "10:00"]
+    assert all(text[start:end] == word for start, end, word in spans)

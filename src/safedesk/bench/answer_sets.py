@@ -5,7 +5,8 @@ short facts, any of which must appear in the reply; an uncovered one must get th
 Labels were written by reading the demo knowledge (src/safedesk/demo/knowledge), not the replies.
 
 - DEV: the questions the ranking was tuned on (a 54-question set written during earlier ranking work,
-  its extra uncovered list, and the COVERED / UNCOVERED cases of tests/test_approved_responder.py).
+  its extra uncovered list, and the COVERED / UNCOVERED cases of tests/test_approved_responder.py),
+  and 22 covered and 25 uncovered questions added for the decline work before it changed anything.
 - TEST: held out. Written and committed before the ranking changes that followed it, with other
   wording and topics than DEV; run after a change, never tuned on.
 """
@@ -136,6 +137,56 @@ DEV: tuple[Question, ...] = (
     uncovered("Do you sell e-bikes?"),
     # Left out of the earlier uncovered list, as the pages half answer them: "Do you have a shop in
     # Oslo?" (our shop is in Bergen) and "Can I pay with Bitcoin?" (the list of payment methods).
+    # Added for the decline work, labelled from the pages before any change: covered questions in
+    # words the pages do not use ("postage", "launder", "kroner"), and uncovered ones next to a topic the
+    # pages do cover, the kind that drew a neighbouring fact instead of the not-sure answer.
+    covered("What's the postage to Denmark?", SHIPPING, "Sweden, Denmark and Finland: 149 NOK"),
+    covered("How do I launder my waterproof coat?", CARE, "30-40 degrees"),
+    covered("Is delivery free if I spend over 1000 kroner?", SHIPPING, "orders over 999 NOK"),
+    covered("How much is home delivery?", SHIPPING, "149 NOK for home delivery"),
+    covered("Do you deliver to Finland?", SHIPPING, "Finland"),
+    covered("Can I use MobilePay from Denmark?", PAYMENT, "MobilePay (Denmark and Finland)"),
+    covered("How long until I see my money back on my Vipps?", RETURNS, "3-5 business days"),
+    covered("Is rope cut to length returnable?", RETURNS, "cut to length"),
+    covered("How do I clean a dirty tent zip?", CARE, "soft brush"),
+    covered("Should I pack my tent away wet?", CARE, "dry your tent completely"),
+    covered("Can I tumble dry my rain jacket?", CARE, "Tumble dry on low heat"),
+    covered("Is there somewhere to lock my bike at the shop?", HOURS, "bicycle parking"),
+    covered("How far is the shop from Bryggen?", HOURS, "five-minute walk"),
+    covered("Is the shop open on Boxing Day?", HOURS, "Boxing Day"),
+    covered("Do you send out a newsletter?", FAQ, "twice a month"),
+    covered("Can I rent a sleeping bag for a trip?", FAQ, "rent out tents, sleeping bags"),
+    covered("How do I book a rental?", FAQ, "Book rentals in the shop or by phone"),
+    covered("Do you sell backpacks?", FAQ, "backpacks and kayaks"),
+    covered("How late can I cancel an order?", FAQ, "until it leaves our warehouse"),
+    covered("How long until my tracking link works?", SHIPPING, "a few hours after the email arrives"),
+    covered("Does delivery take longer at Christmas?", SHIPPING, "one or two extra days"),
+    covered("What chest size is an XL?", SIZES, "XL | 106-112"),
+    uncovered("Do you give a discount to teachers?"),
+    uncovered("Can you include a gift message with my order?"),
+    uncovered("Can I hire a mountain guide through you?"),
+    uncovered("Do you run winter camping courses?"),
+    uncovered("Do you rent out climbing gear?"),
+    uncovered("Do you have a size chart for kids?"),
+    uncovered("What sizes do your women's trousers come in?"),
+    uncovered("Do your hiking boots come in a wide fit?"),
+    uncovered("Are your down jackets ethically sourced?"),
+    uncovered("Is your rain jacket PFC-free?"),
+    uncovered("Do you recycle old tents?"),
+    uncovered("Can I trade in my old jacket for a discount?"),
+    uncovered("Can I transfer a gift card to someone else?"),
+    uncovered("Is my parcel insured if it gets lost?"),
+    uncovered("Can I choose a delivery time slot?"),
+    uncovered("Is there an age limit for renting a kayak?"),
+    uncovered("Do rental kayaks come with life jackets?"),
+    uncovered("Can I get a printed catalogue?"),
+    uncovered("Do you have a YouTube channel?"),
+    uncovered("Do you host events or talks in the shop?"),
+    uncovered("How much does your sea kayak weigh?"),
+    uncovered("Which tent would you recommend for four people?"),
+    uncovered("Do you sell second-hand tents?"),
+    uncovered("Do you waterproof boots for customers in the shop?"),
+    uncovered("Do you sell maps of hiking trails?"),
 )
 
 TEST: tuple[Question, ...] = (

@@ -72,6 +72,11 @@ def words(text: str) -> list[str]:
     return out
 
 
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The words of `text` as written (hyphenated words whole), with their start and end offsets."""
+    return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+
+
 def terms(text: str) -> list[str]:
     """The analysed terms of `text` for lexical matching: no stop words, light folding."""
     out = []
