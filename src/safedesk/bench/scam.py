@@ -281,6 +281,7 @@ HOSTILE_INPUTS = {
     "digits": ("", "1"),
     "digits and commas": ("", "1,"),
     "one letter": ("", "a"),
+    "capital letters": ("", "A"),
     "at signs": ("", "a@"),
     "URL path": ("", "a/"),
     "dots": ("", "a."),
