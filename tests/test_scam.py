@@ -29,7 +29,7 @@ CASES: list[tuple[str, str, str, str | None]] = [
         "From: Anna Berg <anna.berg@fjellstoff.no>\nSubject: Invoice 2291 - new bank details\n\n"
         "Hi,\nPlease note that our bank details have changed. Kindly pay invoice 2291 (NOK 48 200) to our new "
         "account IBAN NO93 8601 1117 947 from today.\n\nBest regards, Anna",
-        SUSPICIOUS,
+        DANGEROUS,  # a bank change and a request to pay the new account (was only suspicious)
         "payment_redirect",
     ),
     (
@@ -709,3 +709,114 @@ def test_customers_asking_about_the_shops_gift_cards_are_safe(text: str) -> None
 def test_a_header_the_address_parser_cannot_take_is_no_crash(text: str) -> None:
     """Found by a review: "From: ((((..." raised RecursionError out of assess, which must never raise."""
     assert assess(text).verdict in (SAFE, "suspicious", "dangerous")
+
+
+# ---- found by a new-user walkthrough, and from the dev half of the shop set (bench/data) ----------
+
+WALKTHROUGH = [
+    (
+        "Hei, dette er Shimano Nordic. Vi har byttet bank. Betal faktura 88123 til ny konto NO12 3456 7890 123 i dag, "
+        "ellers stopper leveransene. Se https://shimano-nordic.example-pay.com/faktura",
+        {"payment_redirect", "pay_new_account", "urgency", "claimed_name_domain"},
+    ),
+    (
+        "Hi, it is DNB. We need the one-time code you just got to stop a suspicious payment.",
+        {"code_request"},
+    ),
+    ("Hej, vi har bytt bankkonto. Betala fakturan till det nya kontot idag.", {"payment_redirect", "pay_new_account"}),
+    (
+        "Hi, this is Shimano Nordic. Our bank details changed, pay invoice 88123 to the new account today.",
+        {"payment_redirect", "pay_new_account", "urgency"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "rules"), WALKTHROUGH, ids=["no-bank-change", "en-code", "sv-bank-change", "en"])
+def test_walkthrough_scams_are_dangerous(text: str, rules: set[str]) -> None:
+    """A walkthrough found these 'safe' (risk 0.0), and the English bank change only 'suspicious'."""
+    result = assess(text)
+    assert result.verdict == DANGEROUS and rules <= {s.rule for s in result.signals}, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "Dear customer, please be advised that we have switched banks. With immediate effect, all payments for "
+            "open invoices should be made to our new account: IBAN GB33 BUKB 2020 1555 5555 55.",
+            "pay_new_account",
+        ),
+        (
+            "Hej, det här är Swedbanks säkerhetsavdelning. Vi har stoppat ett misstänkt köp. Uppge engångskoden du "
+            "fick i SMS så att vi kan spärra kortet.",
+            "code_request",
+        ),
+        (
+            "Hallo, hier ist der Sicherheitsdienst der Sparkasse. Bitte nennen Sie uns den TAN-Code, den Sie gerade "
+            "per SMS erhalten haben, damit wir die Abbuchung stoppen können.",
+            "code_request",
+        ),
+        (
+            "Hei, det er Økokrim. Kontoen din er misbrukt og vi må sikre pengene dine. Logg inn med BankID mens jeg er "
+            "på telefonen og godkjenn overføringen til en sikker konto.",
+            "safe_account",
+        ),
+        (
+            "Hi, Fjellstoff AS here. Your statement for May is ready, download it from our customer area: "
+            "https://fjellstoff.docs-share.com/statement",
+            "claimed_name_domain",
+        ),
+        (
+            "Hei, jeg sitter i møte. Kan du kjøpe 4 gavekort fra Google Play à 500 kr og sende meg kodene? Jeg betaler "
+            "tilbake i kveld.",
+            "gift_cards",
+        ),
+        (
+            "Hej Mette, har du et øjeblik? Jeg har brug for at du overfører 62.000 kr til en ny leverandør i dag. Det "
+            "skal holdes fortroligt. Hilsen Lars, direktør",
+            "authority_secrecy",
+        ),
+        (
+            "Din MitID skal opdateres inden 48 timer, ellers bliver den spærret. Opdater her: https://mitid-opdatering.com",
+            "brand_in_domain",
+        ),
+    ],
+)
+def test_shop_set_dev_scams_are_flagged(text: str, rule: str) -> None:
+    result = assess(text)
+    assert result.verdict != SAFE and rule in {s.rule for s in result.signals}, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, Nordic Textiles here. We are moving our banking to SEB from 1 June. The new account details are in "
+        "your supplier portal. Please do not act on account changes sent by email; call your account manager on the "
+        "number in your contract to confirm before updating.",
+        "Sehr geehrte Kundin, sehr geehrter Kunde, zum 1. Juli ändert sich unsere Bankverbindung. Die neuen Daten "
+        "finden Sie in Ihrem Kundenportal. Bitte bestätigen Sie Änderungen vorab telefonisch unter der Ihnen "
+        "bekannten Nummer.",
+        "Hi, this is Nordlys Outdoor. Your order is at https://nordlys-outdoor.myshopify.com/orders/1",
+        "DNB vil aldri be deg om å oppgi engangskoder, passord eller BankID-opplysninger på telefon, SMS eller e-post.",
+        "Hei, årsoppgjøret er klart. Logg inn i Altinn med BankID og signer når det passer denne uken.",
+    ],
+)
+def test_genuine_bank_changes_and_notices_stay_safe(text: str) -> None:
+    assert assess(text).verdict == SAFE, assess(text).reasons
+
+
+def test_a_language_without_rules_gets_a_not_sure_reason() -> None:
+    """A 'safe' on text the phrase rules cannot read is not a confident one: a reason says so (weight 0)."""
+    out = scam_line({"id": "it", "text": "Ciao, sono della banca. Abbiamo bisogno del codice che hai appena ricevuto."})
+    _check_contract(out)
+    assert out["verdict"] == SAFE and out["reasons"] and out["reasons"][0].startswith("Not sure")
+    assert (
+        scam_line({"id": "en", "text": "Can I exchange the jacket I bought last week for a size M?"})["reasons"] == []
+    )
+
+
+def test_a_run_of_capitals_is_linear() -> None:
+    """The claimed-company-name pattern once split a run of capitals in every way: 'A' * 15,000 took 9 s."""
+    start = time.perf_counter()
+    assess("A" * 60_000)
+    assert time.perf_counter() - start < 2.0

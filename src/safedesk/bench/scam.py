@@ -29,6 +29,14 @@ Benign customer-service text, for the false-flag rate closer to a shop's inbox (
   clinc150   intents/clinc150/clinc150_flat.jsonl, all 23,700 utterances (banking and card questions
              included: "freeze my account", "what's my pin"); never looked at while tuning
 
+Scams a Nordic / European shop receives (`SHOP_SET`, in this repository, written by hand for it): 48 scams
+(supplier bank-detail changes, CEO fraud, one-time-code and BankID requests, fake delivery fees and bank
+security calls, look-alike links, gift cards) and 49 benign messages in the same words (a supplier's real
+bank change through its portal, invoice questions, delivery notices, a bank's "we never ask for your code",
+order confirmations), in English, Norwegian, Swedish, Danish, German and mixed. Each row names its split:
+rows alternate dev / test within each label in the order written (kinds and languages spread over both).
+Written before the rules for it; the rules were tuned on dev only, test was run at the end.
+
     python -m safedesk.bench.scam [--split dev|test|all] [--json]
 """
 
@@ -55,10 +63,23 @@ from safedesk.staff_tools.scam import DANGEROUS_FROM, MAX_CHARS, SAFE_BELOW, ass
 DATASET = "scam/SMSSpamCollection.tsv"
 BITEXT = "intents/bitext_customer_support_training_4514.csv"
 CLINC = "intents/clinc150/clinc150_flat.jsonl"
+SHOP_SET = Path(__file__).resolve().parent / "data" / "scam_shop_messages.csv"
 SEED = "safedesk-scam-20251127"
 SPLITS = ("dev", "test")
 
-__all__ = ["DATASET", "SPLITS", "Sms", "evaluate_scam", "format_scam_report", "load_benign", "load_sms", "split_of"]
+__all__ = [
+    "DATASET",
+    "SHOP_SET",
+    "SPLITS",
+    "ShopMessage",
+    "Sms",
+    "evaluate_scam",
+    "format_scam_report",
+    "load_benign",
+    "load_shop_set",
+    "load_sms",
+    "split_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +87,16 @@ class Sms:
     label: str  # ham | spam
     text: str
     split: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShopMessage:
+    id: str
+    split: str  # dev | test
+    label: str  # scam | benign
+    lang: str  # en | no | sv | da | de | mixed
+    kind: str  # bank_change, ceo, otp, ... / supplier_bank, invoice_question, ...
+    text: str
 
 
 def split_of(text: str) -> str:
@@ -90,6 +121,32 @@ def load_sms(data_dir: Path | None = None) -> list[Sms]:
                 raise UserError(f"{path}:{number}: expected 'ham|spam<TAB>text'")
             rows.append(Sms(label, text, split_of(text)))
     return rows
+
+
+def load_shop_set(path: Path = SHOP_SET) -> list[ShopMessage]:
+    """The hand-written shop set (CSV: id, split, label, lang, kind, text)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [ShopMessage(**row) for row in csv.DictReader(fh)]
+    bad = [r.id for r in rows if r.split not in SPLITS or r.label not in ("scam", "benign")]
+    if bad:
+        raise UserError(f"{path}: bad split or label in rows {bad[:5]}")
+    return rows
+
+
+def _evaluate_shop_split(rows: Sequence[ShopMessage]) -> dict[str, Any]:
+    """Scams caught (verdict != safe), scams called dangerous, benign flagged; misses and false flags listed."""
+    results = [(row, assess(row.text)) for row in rows]
+    scams = [(row, r) for row, r in results if row.label == "scam"]
+    benign = [(row, r) for row, r in results if row.label == "benign"]
+    return {
+        "n_scam": len(scams),
+        "n_benign": len(benign),
+        "scams_flagged": _rate(sum(r.verdict != "safe" for _, r in scams), len(scams)),
+        "scams_dangerous": _rate(sum(r.verdict == "dangerous" for _, r in scams), len(scams)),
+        "benign_flagged": _rate(sum(r.verdict != "safe" for _, r in benign), len(benign)),
+        "missed": [f"{row.id} {row.lang} {row.kind}" for row, r in scams if r.verdict == "safe"],
+        "false_flags": [f"{row.id} {row.lang} {row.kind} ({r.verdict})" for row, r in benign if r.verdict != "safe"],
+    }
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -207,6 +264,8 @@ def evaluate_scam(
     }
     for split in splits:
         report["splits"][split] = _evaluate_split([r for r in rows if r.split == split], examples)
+    shop = load_shop_set()
+    report["shop_set"] = {split: _evaluate_shop_split([r for r in shop if r.split == split]) for split in splits}
     report["hostile_ms"] = hostile_latency()
     if benign:
         report["benign"] = {name: _evaluate_benign(texts, examples) for name, texts in load_benign(data_dir).items()}
@@ -222,6 +281,7 @@ HOSTILE_INPUTS = {
     "digits": ("", "1"),
     "digits and commas": ("", "1,"),
     "one letter": ("", "a"),
+    "capital letters": ("", "A"),
     "at signs": ("", "a@"),
     "URL path": ("", "a/"),
     "dots": ("", "a."),
@@ -266,6 +326,15 @@ def format_scam_report(d: dict[str, Any]) -> str:
             lines.append(f"  rules on {label}: {fired}")
         lat = s["latency_ms"]
         lines.append(f"  latency per message: p50 {lat['p50']} ms, p95 {lat['p95']} ms")
+    if d.get("shop_set"):
+        lines.append(f"\n== shop set ({SHOP_SET.name}: hand-written scams and look-alike benign messages)")
+        for split, s in d["shop_set"].items():
+            lines.append(
+                f"  {split:<5} scams flagged {_pct(s['scams_flagged'])} (dangerous {_pct(s['scams_dangerous'])}) "
+                f"of {s['n_scam']}; benign flagged {_pct(s['benign_flagged'])} of {s['n_benign']}"
+            )
+            lines.append(f"        missed: {', '.join(s['missed']) or 'none'}")
+            lines.append(f"        false flags: {', '.join(s['false_flags']) or 'none'}")
     if d.get("hostile_ms"):
         shown = ", ".join(f"{k} {v} ms" for k, v in d["hostile_ms"].items())
         lines.append(f"\n== hostile input, {MAX_CHARS:,} characters each (median of 3): {shown}")

@@ -68,6 +68,9 @@ WEIGHTS: dict[str, float] = {
     "credentials": 0.55,  # password, PIN, card number, BankID
     "verify_account": 0.35,  # "verify your account", "update your payment details"
     "payment_redirect": 0.6,  # "our bank details have changed" (invoice / CEO fraud)
+    "pay_new_account": 0.45,  # "pay invoice 88123 to the new account", "betala till det nya kontot"
+    "bank_change_notice": 0.15,  # a bank change that tells you to confirm it by phone or in the portal
+    "safe_account": 0.6,  # "move your money to a safe account", "log in with BankID while I'm on the phone"
     "authority_secrecy": 0.35,  # "are you at your desk?", "keep this confidential"
     "gift_cards": 0.6,  # "buy 5 Google Play cards and send me the codes"
     "gift_card_payment": 0.35,  # "pay with iTunes cards"
@@ -92,6 +95,7 @@ WEIGHTS: dict[str, float] = {
     "own_lookalike": 0.65,  # a look-alike of the shop's own domain
     "brand_in_domain": 0.55,  # paypal-secure-login.com, dhl.parcel-track.info
     "brand_link_mismatch": 0.3,  # "DHL: ..." with a link that does not go to DHL
+    "claimed_name_domain": 0.55,  # "this is Shimano Nordic" + shimano-nordic.example-pay.com
     "ip_link": 0.5,  # http://185.23.1.9/login
     "userinfo_link": 0.55,  # https://paypal.com@evil.example/
     "href_mismatch": 0.55,  # <a href="http://evil">https://paypal.com</a>
@@ -274,6 +278,9 @@ BRANDS: tuple[_Brand, ...] = (
     _b("Vipps", "vipps mobilepay", "vipps.no vippsmobilepay.com mobilepay.dk mobilepay.fi"),
     _b("Klarna", "klarna", "klarna.com klarna.se klarna.no klarnaservices.com klarnacdn.net"),
     _b("BankID", "bankid", "bankid.no bankid.com"),
+    _b("MitID", "mitid", "mitid.dk"),
+    _b("Swish", "swish", "swish.nu getswish.se"),
+    _b("Sparkasse", "sparkasse", "sparkasse.de sparkasse.at s-markt.de"),
     _b("DNB", "dnb", "dnb.no dnb.com", substring=False),
     _b("Nordea", "nordea", "nordea.com nordea.no nordea.se nordea.dk nordea.fi"),
     _b("Swedbank", "swedbank", "swedbank.se swedbank.com"),
@@ -610,7 +617,7 @@ def _prepare(text: str, own_domains: Iterable[str]) -> _Message:
 
 _NEGATION = re.compile(
     r"\b(never|not|don't|dont|do not|no one|nobody|won't|will not|under no circumstances|ikke|aldri|"
-    r"inte|aldrig)\b[^.!?,;:]{0,25}$"
+    r"inte|aldrig|nie|niemals|nicht)\b[^.!?,;:]{0,25}$"
 )
 
 
@@ -630,6 +637,20 @@ def _rule(rule: str, reason: str, *patterns: str, negatable: bool = False, unles
 
 
 _CODE_WORDS = r"(?:codes?|otp|pin|passcode|engangskode|engangskoden|koden|kode)"
+# "give / send / tell / need" and "the (one-time) code" in Norwegian, Swedish and Danish (folded: no accents)
+_ASK_NORDIC = (
+    r"(oppgi|gi|send|sende|les opp|fortell|trenger|uppge|ge|skicka|las upp|beratta|behover|giv|oplys|laes op|"
+    r"brug for)"
+)
+_GIFT_NORDIC = (
+    r"\b(gavekort|presentkort|gutscheinkarten?|geschenkkarten?|(google[ -]?play|itunes|apple|steam|amazon)[ -]"
+    r"(karten?|kort|gavekort|presentkort|gutscheine?))\b"
+)
+_PAY_WORDS = (
+    r"(betal\w{0,5}|overfor\w{0,3}|innbetal\w{0,4}|indbetal\w{0,4}|uberweis\w{0,3}|zahl\w{0,3}|pay\w{0,4}|"
+    r"transfer\w{0,3})"
+)
+_CODE_NORDIC = r"(engangskod\w{0,3}|sms-kod\w{0,3}|bankid-kod\w{0,3}|mitid-kod\w{0,3}|koden|kode|koder|koderne|koderna)"
 PHRASE_RULES: tuple[_PhraseRule, ...] = (
     _rule(
         "code_request",
@@ -644,8 +665,17 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         rf"share|give|tell|read|text)\b",
         r"\b(send|gi|oppgi|skicka|ge) (meg|mig|oss) (koden|engangskoden|koden du fikk|koden du fick)\b",
         r"\bkoden (du|som du) (fikk|mottok|fick)\b",
+        rf"\b(need|want|require|reply with|send|give|tell|read|share|provide|forward)\b[^.?!\n]{{0,50}}\b{_CODE_WORDS} "
+        r"(that |which )?(you|u|we|i) (just |have |should |have just )?(got|get|received|were sent|sent|texted)\b",
+        rf"\b{_ASK_NORDIC}\b[^.?!\n]{{0,40}}\b{_CODE_NORDIC}\b[^.?!\n]{{0,20}}\b(du|som|vi|dere|ni|i) "
+        r"(lige |nettopp |akkurat |just |precis |nu |na )?(nettopp |na |nu )?(har |hast )?(fikk|fick|fatt|mottok|"
+        r"mottog|mottatt|modtaget|modtog|fik|faet|kom|sendte|skickade|sendt|skickat)\b",
+        rf"\b(oppgi|uppge|giv|oplys|les opp|las upp|laes op) (meg |mig |oss |os )?{_CODE_NORDIC}\b",
+        r"\b(nennen|geben|schicken|senden|mitteilen|durchgeben|sagen|diktieren|vorlesen)\b[^.?!\n]{0,40}\b(tan|"
+        r"tan-code|sms-code|code|bestatigungscode|sicherheitscode|einmalcode|einmalpasswort|pin)\b[^.?!\n]{0,20}"
+        r"\b(den|die|das) sie[^.?!\n]{0,25}\b(erhalten|bekommen|empfangen)\b",
         negatable=True,
-        unless=r"\b(gift|cards?|vouchers?|discount|promo|coupon|rabatt|rabattkode|rabattkoden|tracking|track|"
+        unless=r"\b(gavekort\w{0,3}|presentkort\w{0,3}|rabattkod\w{0,3}|gutschein\w{0,3}|gift|cards?|vouchers?|discount|promo|coupon|rabatt|rabattkode|rabattkoden|tracking|track|"
         r"sporing|sporingskode|postal|post|zip|area|qr|bar|dress|source|product|item|sku|article|colou?r|size|"
         r"referral|invite|coupon)\b",
     ),
@@ -689,7 +719,18 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"receiving|iban|wire)( account)? (details|account|information|instructions|number)\b",
         r"\b(change|changes|update) (of|in|to) (our |the )?(bank|banking|payment|remittance|beneficiary) "
         r"(details|account|information)\b",
-        r"\b(pay|payment|transfer|remit|send|wire)( \S+){0,4} (to|into|via) (our|the|this|a) new( \S+)? account\b",
+        # "we have changed / switched banks" in English, Norwegian, Swedish, Danish and German
+        r"\b(we|we've|we have|our company has|the company has) (recently |just )?(switched|changed|moved) (banks?|"
+        r"bank accounts?|banking provider|our bank( account)?)\b",
+        r"\b(we|we've|we have|our company|the company) (now )?(have|has|got|opened) (a )?new (bank )?account\b",
+        r"\b(byttet|skiftet|bytta|bytt|andrat|aendret|skiftede) (bank|bankkonto|bankforbindelse|bankgiro|"
+        r"kontonummer)\b",
+        r"\b(ny|nye|nytt|nya) (bankforbindelse|kontooplysninger|bankoplysninger|bankgiro\w{0,6})\b|\bbytte av bank\b",
+        r"\b(bankgiro|bankgironumret|bankgironummer|kontonummer|plusgiro)(t|et)? (ar|har blivit|er) "
+        r"(andrat|aendret|nytt)\b",
+        r"\b(bankverbindung|kontoverbindung|bankdaten|iban)( \S+){0,2} (geandert|aktualisiert)\b",
+        r"\b(andert|anderte) sich (unsere|die) (bankverbindung|kontoverbindung)\b",
+        r"\bneue (bankverbindung|kontoverbindung)\b",
         r"\b(our )?(old|previous|usual|regular) (bank )?account( \S+){0,3} (is|has been|was|are) "
         r"(closed|no longer|under (audit|review)|frozen|suspended|not)",
         r"\b(do not|don't) (pay|use|send|transfer)( \S+){0,3} (the |our )?(old|previous|usual) (bank )?account\b",
@@ -701,6 +742,31 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"upcoming|further|subsequent) (payments|invoices|transfers)\b",
         r"\b(all )?(future|upcoming|subsequent) (payments|invoices|transfers) (should|must|need to|are to) (now )?"
         r"(go|be (sent|paid|made|transferred|directed|routed))( \S+){0,2} to\b",
+    ),
+    _rule(
+        "pay_new_account",
+        'Asks you to pay to a new account or a new payee ("{ev}").',
+        r"\b(pay|payment|transfer|remit|send|wire)( \S+){0,4} (to|into|via) (our|the|this|a) new( \S+)? account\b",
+        r"\b(payments?|invoices?|transfers?)( \S+){0,4} (should|must|shall|are to|need to|will) (now )?(be )?"
+        r"(made|paid|sent|transferred|go) (to|into) (our|the|this) new\b",
+        r"\b(pay|transfer|send|wire|make)( \S+){0,6} (to|for) (a|an) new (supplier|vendor|partner|payee|beneficiary)\b",
+        rf"\b{_PAY_WORDS}\b[^.?!\n]{{0,60}}\b(til|till|pa|auf|to|into|an) (var |vart |vores |den |det |unser |unsere "
+        r"|das |die |our |the |this |en |ett |et )?(nye?|nya|nytt|neues?|neuen|new) (konto\w{0,3}|kontonummer\w{0,3}|"
+        r"bankkonto\w{0,3}|bankgiro\w{0,6}|iban|account|bankverbindung|kontoverbindung|leverandor|leverantor|"
+        r"samarbeidspartner|lieferanten?|supplier)\b",
+    ),
+    _rule(
+        "safe_account",
+        'Wants money moved to a "safe account" or BankID used during a call ("{ev}"): banks and police never do '
+        "that. Hang up and call your bank yourself.",
+        r"\b(move|transfer|send|flytte|flytta|flytt|overfor\w{0,6}|sikre|uberweisen|verschieben|godkjenn\w{0,5}|"
+        r"godkann\w{0,3}|godkend\w{0,3})\b[^.?!\n]{0,60}\b(safe|secure|protected|sikker|sikret|sakert|sakra|sichere?s?|"
+        r"geschutzte?s?) (account|konto|kontoen|kontot)\b",
+        r"\b(log in|log on|logg inn|logge inn|logga in|legitimer\w{0,4}|signer\w{0,2}|sign|godkjenn\w{0,5}|"
+        r"godkann\w{0,3}|godkend\w{0,3}|open|apne|oppna|abn)\b[^.?!\n]{0,40}\b(bank ?id|mitid)\b[^.?!\n]{0,60}"
+        r"\b(while (i'm|i am|we're|we are)|mens (jeg|vi)|medan (jag|vi)|on the (phone|call|line)|(i|pa) telefonen|"
+        r"under samtalen)\b",
+        negatable=True,
     ),
     _rule(
         "authority_secrecy",
@@ -717,6 +783,11 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\b(er du|ar du|bist du|sind sie) (pa|i|im) (kontoret|buro|office)\b",
         r"\b(ikke|inte) (si|fortell|nevn|sag|beratta|namn)( det| dette| detta)?( til| for)? (noen|nogon|nagon|andre)\b",
         r"\b(sagen sie|sag) (es |das )?niemandem\b",
+        r"\b(dette|det|detta|das|dies|this) (er|ar|ist|is|skal|ska|bleibt|must|should)( \S+){0,2} (strengt |helt |"
+        r"absolutt )?(konfidensielt|konfidentiellt|fortroligt|fortrolig|vertraulich|hemmelig|hemligt)\b",
+        r"\bholdes (strengt )?(fortroligt|fortrolig|konfidensielt|hemmelig)\b",
+        r"\b(prata|snakk|tal|sprechen sie|reden sie)( inte| ikke)? (med|mit) (nagon|noen|nogen|niemandem)\b",
+        r"\bvertraulich\w{0,2} (ubernahme|angelegenheit|transaktion|zahlung|uberweisung)\b",
         r"\b(jeg|jag|ich) (trenger|behover|brauche) (en |eine |ein )?(rask|hurtig|snabb|diskret|dringende|schnelle|"
         r"kleine) (betaling|betalning|overforing|zahlung|uberweisung|tjeneste|tjanst|gefallen)\b",
         negatable=True,
@@ -732,6 +803,8 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"multiple)|purchase (\d+|some|several|a few|multiple)|get (me )?(\d+|some|several))\b[^\n]{0,150}\b"
         r"(gift ?cards?|(itunes|apple|google ?play|steam|amazon|razer( gold)?|ebay|vanilla) (gift )?cards?|"
         r"paysafe ?cards?)\b",
+        rf"{_GIFT_NORDIC}[^\n]{{0,150}}\b((send|skick|schick|mail)\w{{0,3}}( \S+){{0,3}} (kodene|koderna|koderne|codes|"
+        r"fotos|bilder|bilde|bild)|betaler (deg |dig )?tilbake|betalar (dig )?tillbaka|betaler dig tilbage)\b",
     ),
     _rule(
         "gift_card_payment",
@@ -846,6 +919,11 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\b(final|last|2nd|second|3rd|third) (contact )?attempt( to (contact|reach))?\b",
         r"\b(haster|umiddelbart|snarest|innen \d+ timer|siste (frist|varsel|sjanse)|bradskande|omedelbart|"
         r"inom \d+ timmar)\b",
+        rf"\b{_PAY_WORDS}\b[^.?!\n]{{0,60}}\b(today|immediately|asap|at once|i dag|idag|senast idag|heute( noch)?|"
+        r"sofort|umgehend|straks|med det samme)\b",
+        r"\b(otherwise|or else|ellers|annars|sonst)\b[^.?!\n]{0,30}\b(stop\w{0,3}|halt\w{0,2}|suspend\w{0,3}|"
+        r"block\w{0,3}|sperr\w{0,3}|spaerr\w{0,3}|einstellen|cancel\w{0,3}|stenge\w{0,2}|lukke\w{0,2})\b",
+        r"\b(inden \d+ timer|hurtigst muligt|dringend\w{0,2}|innerhalb von \d+ (stunden|tagen))\b",
     ),
     _rule(
         "account_threat",
@@ -863,6 +941,8 @@ PHRASE_RULES: tuple[_PhraseRule, ...] = (
         r"\b(mailbox|storage) (is )?(full|almost full|over (its )?quota)\b",
         r"\b(konto|kort)(en|et)? (din|ditt|ditt)? ?(er|blir|har blitt|har|kommer att) (sperret|stengt|suspendert|"
         r"blokkert|sparrats|sparrat|stangts|stangas|blockerats|blockerat)\b",
+        r"\b(den|kontoen|kortet|adgangen|konto)( \S+)? (bliver|vil blive|er blevet) (spaerret|lukket|blokeret|"
+        r"deaktiveret)\b",
         r"\b(ihr|ihre|dein|deine)( \S+)? (konto|kundenkonto|karte|kreditkarte|zugang|postfach)( \S+){0,3} (wurde|wird|"
         r"ist|wurden) (vorubergehend |dauerhaft |jetzt |leider )?(gesperrt|eingeschrankt|deaktiviert|blockiert|"
         r"gekundigt)\b",
@@ -886,6 +966,31 @@ def _phrase_signals(msg: _Message) -> list[Signal]:
                 out.append(Signal(rule.rule, WEIGHTS[rule.rule], rule.reason.format(ev=_clip(hit.group(0)))))
                 break
     return out
+
+
+# A genuine bank change sends you to a channel you already trust: the portal, or a call to a number you know.
+_KNOWN_CHANNEL = re.compile(
+    r"\b(supplier|customer|vendor) portal\b|\b(leverandorportal|kundeportal|leverantorsportal|kundportal|"
+    r"kundenportal)\w{0,3}\b|\bnumber (in|on) (your|the|our) (contract|agreement)\b|\bnumber you already (know|have)\b"
+    r"|\b(telefonnummeret|nummeret) i avtalen\b|\bnumret i avtalet\b|\bdet saedvanlige nummer\b"
+    r"|\bihnen bekannten nummer\b"
+    r"|\bdo not act on\b"
+)
+
+
+def _bank_change_notice(signals: list[Signal], msg: _Message) -> list[Signal]:
+    """A bank-change announcement that asks for no payment and points to the portal or a known number is
+    kept as a low-weight reminder instead of a warning (real suppliers announce changes this way)."""
+    rules = {s.rule for s in signals}
+    if "payment_redirect" not in rules or "pay_new_account" in rules or not _KNOWN_CHANNEL.search(msg.text):
+        return signals
+    notice = Signal(
+        "bank_change_notice",
+        WEIGHTS["bank_change_notice"],
+        "Announces new bank details and points to a channel you know: confirm them there, or by phone on a "
+        "number you already have, before paying.",
+    )
+    return [notice if s.rule == "payment_redirect" else s for s in signals]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1010,6 +1115,8 @@ def _link_signals(msg: _Message) -> list[Signal]:
         for own in msg.own:
             if _imitates_own(host, own):
                 add("own_lookalike", f"{_describe(host)}, looks like your {own.registered}")
+    for item in _claimed_name_hosts(msg, own_registered):
+        add("claimed_name_domain", item)
     for href, shown in msg.hrefs:
         shown_hosts = [_parse_url(u).host for u in _URL.findall(shown)] + [
             _split_host(d, "bare") for d in _BARE.findall(_URL.sub(" ", shown))
@@ -1039,12 +1146,67 @@ def _link_signals(msg: _Message) -> list[Signal]:
         "own_lookalike": "Imitates your own domain ({x}).",
         "href_mismatch": "A link shows one address but goes to another ({x}).",
         "brand_link_mismatch": "Claims to be from a company but links to another site ({x}).",
+        "claimed_name_domain": "Puts the sender's company name in someone else's web address ({x}).",
     }
     for rule, items in found.items():
         listed = ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
         out.append(Signal(rule, WEIGHTS[rule], texts[rule].format(x=listed)))
     return out
 
+
+# "this is Shimano Nordic", "Invoice from Bergen Packaging", "Fjellstoff AS here": who the message says it is from
+# (each word must end where its letters end, so a long run of capitals cannot be split in many ways)
+_WORD = r"[A-ZÆØÅÄÖÜ][\w&'’\-]{1,30}(?![\w&'’\-])"
+_NAME = rf"({_WORD}(?: {_WORD}){{0,2}})"
+_CLAIMED_NAME = re.compile(
+    rf"(?:\b(?i:this is|it's|it is|here is|dette er|det er|det her er|det här är|detta är|hier ist|hier spricht|"
+    rf"greetings from|invoice from|faktura fra|faktura från|rechnung von|message from|from)) {_NAME}"
+    rf"|{_NAME} (?i:here|her|här|hier)\b"
+)
+_LEGAL_WORDS = frozenset("as asa ab aps ltd gmbh oy inc llc co the team".split())
+# Platforms that give each customer a subdomain (acme.myshopify.com is Acme's own shop)
+_TENANT_PLATFORMS = frozenset(
+    "myshopify.com sharepoint.com zendesk.com freshdesk.com atlassian.net visma.net tripletex.no fiken.no "
+    "fortnox.se e-conomic.com dinero.dk hubspot.com wixsite.com squarespace.com github.io webflow.io netlify.app "
+    "onmicrosoft.com my.site.com salesforce.com bamboohr.com".split()
+)
+
+
+def _claimed_names(msg: _Message) -> list[tuple[str, str]]:
+    """(name as written, compact folded form) of the companies the message claims to come from."""
+    found = [m.group(1) or m.group(2) for m in _CLAIMED_NAME.finditer(msg.visible[:5000])]
+    found += [_parse_address(v)[0] for k, v in msg.headers if k == "from"]
+    out = []
+    for name in found[:20]:
+        words = [w for w in re.split(r"[\s\-]+", _fold(name).replace("'s", "")) if w and w not in _LEGAL_WORDS]
+        compact = re.sub(r"[^a-z0-9]", "", "".join(words))
+        if len(compact) >= 5 and not any(compact in b.tokens for b in BRANDS):
+            out.append((name.strip(), compact))
+    return out
+
+
+def _claimed_name_hosts(msg: _Message, own_registered: set[str]) -> list[str]:
+    """Hosts that carry the claimed sender's name while their registered domain is someone else's:
+    shimano-nordic.example-pay.com for "Shimano Nordic", fjellstoff-invoice.com for "Fjellstoff AS"."""
+    names = _claimed_names(msg)
+    out: list[str] = []
+    for host in msg.hosts if names else ():
+        if host.registered in own_registered or host.registered in _TENANT_PLATFORMS:
+            continue
+        label = host.label.replace("-", "")
+        sub = re.sub(r"[.\-_]", "", host.subdomain)
+        for name, compact in names:
+            in_label = compact in label and label != compact and bool(_GLUE_EXTRA.match(label.replace(compact, "", 1)))
+            if in_label or (compact in sub and compact not in label):
+                out.append(f'"{_clip(name, 30)}" on {_describe(host)}, a site under {host.registered}')
+                break
+    return out
+
+
+_GLUE_EXTRA = re.compile(
+    r"^(invoice|invoices|faktura|rechnung|pay|payment|payments|secure|login|portal|docs|billing|"
+    r"account|online|verify|betal|betaling|kunde|kund|customer|service|support|-)+$"
+)
 
 _SENDER_PREFIX = re.compile(r"^([^\W\d][\w&.']*(?: [\w&.']+){0,2})\s*[:|\-–]\s")  # "DHL Express: ", "Posten - "
 
@@ -1232,12 +1394,53 @@ _EXTRA_RULES: tuple[Callable[[_Message], list[Signal]], ...] = (
 )
 
 
+# Languages the phrase rules are written for (Nynorsk reads close enough to Bokmål). Elsewhere a "safe" means
+# only that no link or header trick was seen: the verdict says so in a reason (weight 0, risk unchanged).
+RULE_LANGUAGES = ("en", "no", "nn", "da", "sv", "de")
+_LANGUAGE_SAMPLE = 1_200  # characters judged: the language identifier is slow on long hostile runs
+_language_lock = threading.Lock()
+_language: Any = None
+
+
+def _language_judge() -> Any:
+    """The desk's language identifier (py3langid, checked at load), or False when it cannot be loaded."""
+    global _language
+    with _language_lock:
+        if _language is None:
+            try:
+                from safedesk.guards.language import LanguageIdentifierGuard
+
+                _language = LanguageIdentifierGuard(RULE_LANGUAGES)
+            except Exception:  # a missing or damaged model must not break the check: no note then
+                _language = False
+    return _language
+
+
+def _low_confidence(msg: _Message) -> list[Signal]:
+    judge = _language_judge()
+    if not judge:
+        return []
+    verdict = judge.judge(msg.visible[:_LANGUAGE_SAMPLE])
+    if not verdict.flagged:
+        return []
+    from safedesk.guards.language import language_name
+
+    return [
+        Signal(
+            "low_confidence",
+            0.0,
+            f"Not sure: this looks like {language_name(verdict.language)}, which the checker has no phrase rules "
+            'for, so "safe" means only that no link or sender trick was seen.',
+        )
+    ]
+
+
 def assess(text: str, *, own_domains: Iterable[str] = ()) -> ScamAssessment:
     """Risk, verdict and reasons for one pasted message. Never raises on a `str`."""
     if not isinstance(text, str):
         raise ScamInputError(f"text must be a string, not {type(text).__name__}")
     msg = _prepare(text, (own_domains,) if isinstance(own_domains, str) else own_domains)
-    signals = _phrase_signals(msg)
+    signals = _bank_change_notice(_phrase_signals(msg), msg)
     for rule in _EXTRA_RULES:
         signals += rule(msg)
     signals += _obfuscation_signals(text.encode("utf-8", "replace").decode("utf-8"), msg)
@@ -1247,6 +1450,8 @@ def assess(text: str, *, own_domains: Iterable[str] = ()) -> ScamAssessment:
             best[s.rule] = s
     ordered = tuple(sorted(best.values(), key=lambda s: (-s.weight, s.rule)))
     risk = round(combine(s.weight for s in ordered), 3)
+    if risk < SAFE_BELOW:
+        ordered += tuple(_low_confidence(msg))
     return ScamAssessment(risk=risk, verdict=verdict_for(risk), signals=ordered)
 
 
