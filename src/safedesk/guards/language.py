@@ -43,7 +43,9 @@ PASSAGE_CHARS = 300  # long texts are also judged passage by passage (an injecte
 MAX_CHARS = 20_000  # beyond this only the start is judged; the message cap is far lower by default
 
 _NOT_LANGUAGE_RE = re.compile(
-    r"https?://\S+|www\.\S+|\S+@\S+"  # links and addresses
+    # links and addresses; an address is only looked for at the start of a run of non-spaces, without
+    # backtracking: "\S+@" tried from every character of a long run ("a.a.a...") took seconds
+    r"https?://\S+|www\.\S+|(?<!\S)[^\s@]*+@\S*"
     r"|<[A-Z_]+_\d+>"  # redaction placeholders
     r"|\b[A-Za-z0-9+/]{20,}={0,2}"  # base64-like blobs
     r"|\b(?:0x)?[0-9a-fA-F]{16,}\b"  # hex
