@@ -125,3 +125,35 @@ def test_a_setting_given_twice_is_refused_naming_its_line(tmp_path: Path) -> Non
     path.write_text("business:\n  name: Shop\n  name: Other\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line 3.*'name' is given twice"):
         load_config(path)
+
+
+# ---- YAML 1.2 booleans --------------------------------------------------------------------------------
+
+
+def test_no_yes_on_off_stay_text_in_lists(tmp_path: Path) -> None:
+    """YAML 1.1 read `no` as false: `languages: [en, no]` failed with "Input should be a valid string"."""
+    text = "business:\n  name: Shop\n  languages: [en, no]\n  regions: [NO, SE]\n"
+    config = load_config(write(tmp_path, text))
+    assert config.business.languages == ["en", "no"]
+    assert config.business.regions == ["NO", "SE"]
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("true", True), ("True", True), ("TRUE", True), ("yes", True), ("on", True),
+     ("false", False), ("False", False), ("no", False), ("off", False), ("NO", False)],
+)  # fmt: skip
+def test_boolean_settings_accept_what_they_accepted(tmp_path: Path, word: str, value: bool) -> None:
+    text = f"business:\n  name: Shop\npolicy:\n  emotional_to_human: {word}\nverification:\n  smtp:\n    starttls: {word}\n"
+    config = load_config(write(tmp_path, text))
+    assert config.policy.emotional_to_human is value
+    assert config.verification.smtp.starttls is value
+
+
+def test_a_guard_flag_given_as_no_is_false() -> None:
+    """`options: {use_ner: no}` now reaches the guard as the text "no", which is truthy: read it as a flag."""
+    from safedesk.guards.base import build_guard
+
+    assert build_guard("pii", "pii", {"use_ner": "no", "regions": ["NO"]}, None).use_ner is False  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="'use_ner' must be true or false"):
+        build_guard("pii", "pii", {"use_ner": "maybe"}, None)
