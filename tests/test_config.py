@@ -127,6 +127,73 @@ def test_a_setting_given_twice_is_refused_naming_its_line(tmp_path: Path) -> Non
         load_config(path)
 
 
+# ---- guard lists: the safety minimums cannot be left out -----------------------------------------------
+
+_INBOUND_ALL = (
+    "    - {name: pii, type: pii}\n    - {name: injection, type: injection}\n"
+    "    - {name: language, type: language}\n    - {name: router, type: router}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("guards_yaml", "missing"),
+    [
+        # The README tells owners to set the language guard's `readable` option; a list of that guard alone
+        # replaced the defaults, and refunds went to the answer lane with raw contact details.
+        ("  inbound:\n    - name: language\n      type: language\n      options: {readable: [en, no]}\n", "pii, injection, router"),
+        ("  inbound:\n" + _INBOUND_ALL.replace("    - {name: injection, type: injection}\n", ""), "injection"),
+        ("  inbound:\n" + _INBOUND_ALL.replace("    - {name: router, type: router}\n", ""), "router"),
+        ("  inbound: []\n", "pii, injection, language, router"),
+        ("  outbound:\n    - {name: leakage, type: leakage}\n    - {name: commitments, type: commitments}\n", "grounding"),
+        ("  outbound: []\n", "leakage, commitments, grounding"),
+    ],
+)
+def test_a_guard_list_without_a_required_guard_is_refused(tmp_path: Path, guards_yaml: str, missing: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\nguards:\n" + guards_yaml))
+    message = str(err.value)
+    stage = "outbound" if "outbound" in guards_yaml else "inbound"
+    assert f"guards.{stage} (line 4)" in message
+    assert f"the {missing} guard" in message and "safety minimums" in message
+
+
+def test_a_full_guard_list_with_options_and_an_extra_guard_loads(tmp_path: Path) -> None:
+    text = "business:\n  name: Shop\nguards:\n  inbound:\n" + _INBOUND_ALL.replace(
+        "type: language}", "type: language, options: {readable: [en, no, sv]}}"
+    )
+    config = load_config(write(tmp_path, text))
+    assert [g.type for g in config.guards.inbound] == ["pii", "injection", "language", "router"]
+    assert config.guards.inbound[2].options == {"readable": ["en", "no", "sv"]}
+    assert [g.type for g in config.guards.outbound] == ["leakage", "commitments", "grounding"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "line", "says"),
+    [
+        # A misspelt type was only noticed when a turn ran (the desk failed to open then).
+        ("    - {name: pii2, type: pi}\n", "guards.inbound.4.type", 9, "unknown guard type 'pi'"),
+        ("    - {name: leak, type: leakage}\n", "guards.inbound", 4, "checks outbound text"),
+        ("    - {name: pii, type: pii}\n", "guards.inbound", 4, "'pii' is used twice"),
+    ],
+)
+def test_guard_types_stages_and_names_are_checked_at_load(
+    tmp_path: Path, extra: str, key: str, line: int, says: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\nguards:\n  inbound:\n" + _INBOUND_ALL + extra))
+    assert f"{key} (line {line}): " in str(err.value)
+    assert says in str(err.value)
+
+
+def test_builtin_guard_table_matches_the_registry() -> None:
+    from safedesk.config import BUILTIN_GUARD_STAGES
+    from safedesk.guards import REGISTRY, load_builtin_guards
+
+    load_builtin_guards()
+    builtin = {name: f for name, f in REGISTRY.items() if f.__module__.startswith("safedesk.guards.")}
+    assert {name: f.stage for name, f in builtin.items()} == BUILTIN_GUARD_STAGES
+
+
 # ---- YAML 1.2 booleans --------------------------------------------------------------------------------
 
 

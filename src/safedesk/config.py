@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safedesk import strict_yaml
-from safedesk.domain import Lane, Topic
+from safedesk.domain import Lane, Stage, Topic
 from safedesk.errors import ConfigError, ProjectNotFound
 
 CONFIG_FILE = "safedesk.yaml"
@@ -137,27 +137,69 @@ class ResponderConfig(_Strict):
     openai: OpenAIResponderConfig = OpenAIResponderConfig()
 
 
+# The built-in guard types and the text each checks. `tests/test_config.py` keeps this in step with the guards'
+# registry (importing the guards here would load their models on every config read).
+BUILTIN_GUARD_STAGES: dict[str, Stage] = {
+    "pii": Stage.INBOUND,
+    "injection": Stage.INBOUND,
+    "language": Stage.INBOUND,
+    "router": Stage.INBOUND,
+    "leakage": Stage.OUTBOUND,
+    "commitments": Stage.OUTBOUND,
+    "grounding": Stage.OUTBOUND,
+}
+# Safety minimums: a guard list in safedesk.yaml replaces the default one, so a list that forgot one of these
+# (an owner who only wanted to set the language guard's options) would silently switch it off.
+REQUIRED_GUARDS: dict[Stage, tuple[str, ...]] = {
+    Stage.INBOUND: ("pii", "injection", "language", "router"),
+    Stage.OUTBOUND: ("leakage", "commitments", "grounding"),
+}
+
+
 class GuardSpec(_Strict):
-    name: str
+    name: str = Field(min_length=1)
     type: str
     options: dict[str, Any] = {}
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        from safedesk.guards.base import REGISTRY  # a guard of the business's own, registered before loading
+
+        if value not in BUILTIN_GUARD_STAGES and value not in REGISTRY:
+            raise ValueError(f"unknown guard type {value!r} (built in: {', '.join(BUILTIN_GUARD_STAGES)})")
+        return value
+
+
+def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:
+    """Raise ValueError when `specs` (guards.<stage>) lacks a required guard, holds a guard of the other stage,
+    or gives one name twice (findings are keyed by name)."""
+    where = f"guards.{stage.value}"
+    for spec in specs:
+        listed = BUILTIN_GUARD_STAGES.get(spec.type)
+        if listed is not None and listed is not stage:
+            raise ValueError(f"guard {spec.name!r} ({spec.type}) checks {listed.value} text, not {stage.value}")
+    names = [spec.name for spec in specs]
+    if repeated := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"guard name {repeated[0]!r} is used twice")
+    types = {spec.type for spec in specs}
+    required = REQUIRED_GUARDS[stage]
+    if missing := [t for t in required if t not in types]:
+        raise ValueError(
+            f"the {', '.join(missing)} guard{'s are' if len(missing) > 1 else ' is'} missing: "
+            f"{', '.join(required)} are safety minimums and cannot be turned off. A list under {where} replaces "
+            "the default one: list every one of them, with options where you want them "
+            "(e.g. `- {name: language, type: language, options: {readable: [en, no]}}`)"
+        )
+    return specs
+
 
 def _default_inbound() -> list[GuardSpec]:
-    return [
-        GuardSpec(name="pii", type="pii"),
-        GuardSpec(name="injection", type="injection"),
-        GuardSpec(name="language", type="language"),
-        GuardSpec(name="router", type="router"),
-    ]
+    return [GuardSpec(name=t, type=t) for t in REQUIRED_GUARDS[Stage.INBOUND]]
 
 
 def _default_outbound() -> list[GuardSpec]:
-    return [
-        GuardSpec(name="leakage", type="leakage"),
-        GuardSpec(name="commitments", type="commitments"),
-        GuardSpec(name="grounding", type="grounding"),
-    ]
+    return [GuardSpec(name=t, type=t) for t in REQUIRED_GUARDS[Stage.OUTBOUND]]
 
 
 class GuardsConfig(_Strict):
@@ -165,6 +207,16 @@ class GuardsConfig(_Strict):
     outbound: list[GuardSpec] = Field(default_factory=_default_outbound)
     # A guard slower than this fails closed (the turn goes to a person).
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("inbound")
+    @classmethod
+    def _inbound_minimums(cls, value: list[GuardSpec]) -> list[GuardSpec]:
+        return _check_guard_list(value, Stage.INBOUND)
+
+    @field_validator("outbound")
+    @classmethod
+    def _outbound_minimums(cls, value: list[GuardSpec]) -> list[GuardSpec]:
+        return _check_guard_list(value, Stage.OUTBOUND)
 
 
 DEFAULT_LANES: dict[Topic, Lane] = {
