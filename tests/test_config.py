@@ -140,11 +140,17 @@ _INBOUND_ALL = (
     [
         # The README tells owners to set the language guard's `readable` option; a list of that guard alone
         # replaced the defaults, and refunds went to the answer lane with raw contact details.
-        ("  inbound:\n    - name: language\n      type: language\n      options: {readable: [en, no]}\n", "pii, injection, router"),
+        (
+            "  inbound:\n    - name: language\n      type: language\n      options: {readable: [en, no]}\n",
+            "pii, injection, router",
+        ),
         ("  inbound:\n" + _INBOUND_ALL.replace("    - {name: injection, type: injection}\n", ""), "injection"),
         ("  inbound:\n" + _INBOUND_ALL.replace("    - {name: router, type: router}\n", ""), "router"),
         ("  inbound: []\n", "pii, injection, language, router"),
-        ("  outbound:\n    - {name: leakage, type: leakage}\n    - {name: commitments, type: commitments}\n", "grounding"),
+        (
+            "  outbound:\n    - {name: leakage, type: leakage}\n    - {name: commitments, type: commitments}\n",
+            "grounding",
+        ),
         ("  outbound: []\n", "leakage, commitments, grounding"),
     ],
 )
@@ -211,7 +217,10 @@ def test_no_yes_on_off_stay_text_in_lists(tmp_path: Path) -> None:
      ("false", False), ("False", False), ("no", False), ("off", False), ("NO", False)],
 )  # fmt: skip
 def test_boolean_settings_accept_what_they_accepted(tmp_path: Path, word: str, value: bool) -> None:
-    text = f"business:\n  name: Shop\npolicy:\n  emotional_to_human: {word}\nverification:\n  smtp:\n    starttls: {word}\n"
+    text = (
+        f"business:\n  name: Shop\npolicy:\n  emotional_to_human: {word}\n"
+        f"verification:\n  smtp:\n    starttls: {word}\n"
+    )
     config = load_config(write(tmp_path, text))
     assert config.policy.emotional_to_human is value
     assert config.verification.smtp.starttls is value
@@ -224,3 +233,38 @@ def test_a_guard_flag_given_as_no_is_false() -> None:
     assert build_guard("pii", "pii", {"use_ner": "no", "regions": ["NO"]}, None).use_ner is False  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="'use_ner' must be true or false"):
         build_guard("pii", "pii", {"use_ner": "maybe"}, None)
+
+
+# ---- the AI disclosure ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "disclosure",
+    ['""', '"  "', '"{business}"', '"Hi, welcome!"', '"Hi, I\'m Sarah from {business}."', '"Ich bin keine KI."',
+     '"I am not a bot, welcome to {business}"', '"Hei og velkommen til {business}!"'],
+)  # fmt: skip
+def test_a_disclosure_that_does_not_say_ai_is_refused(tmp_path: Path, disclosure: str) -> None:
+    """`disclosure: ""` was accepted, and customers were never told they talk to an AI."""
+    with pytest.raises(ConfigError, match=r"disclosure \(line 3\): .*(empty|does not say)"):
+        load_config(write(tmp_path, f"business:\n  name: AI Shop\ndisclosure: {disclosure}\n"))
+
+
+@pytest.mark.parametrize(
+    "disclosure",
+    ["I'm the AI assistant of {business}.", "Du chatter med {business} sin KI-assistent.",
+     "Jeg er en kunstig intelligens.", "Du skriver med en automatiseret assistent.", "Jag är en AI-assistent.",
+     "Sie schreiben mit einem virtuellen Assistenten.", "Ich bin ein digitaler Assistent.",
+     "Je suis l'assistant virtuel de {business}.", "Vous parlez à une IA.",
+     "Soy el asistente virtual de {business}.", "Hablas con una inteligencia artificial."],
+)  # fmt: skip
+def test_a_disclosure_in_the_desks_languages_is_accepted(tmp_path: Path, disclosure: str) -> None:
+    config = load_config(write(tmp_path, f'business:\n  name: Shop\ndisclosure: "{disclosure}"\n'))
+    assert config.disclosure == disclosure
+
+
+def test_the_red_team_judge_uses_the_same_ai_check() -> None:
+    from safedesk.disclosure import says_ai
+    from safedesk.redteam import judge
+
+    assert judge._says_ai is says_ai
+    assert says_ai("Ich bin ein KI-Assistent.") and not says_ai("Nein, ich bin keine KI.")

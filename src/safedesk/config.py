@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safedesk import strict_yaml
+from safedesk.disclosure import says_ai
 from safedesk.domain import Lane, Stage, Topic
 from safedesk.errors import ConfigError, ProjectNotFound
 
@@ -331,6 +332,21 @@ class DeskConfig(_Strict):
     limits: LimitsConfig = LimitsConfig()
     verification: VerificationConfig = VerificationConfig()
     review: ReviewConfig = ReviewConfig()
+
+    @field_validator("disclosure")
+    @classmethod
+    def _says_it_is_an_ai(cls, value: str) -> str:
+        # Customers must always be told they talk to an AI; `{business}` is left out so that a shop named
+        # "AI Outdoor" does not pass for a disclosure. The red team's judge uses the same check on replies.
+        text = value.replace("{business}", " ").strip()
+        if not text:
+            raise ValueError("the disclosure may not be empty: customers must be told that they talk to an AI")
+        if not says_ai(text):
+            raise ValueError(
+                f"{value!r} does not say that the customer talks to an AI (write e.g. \"I'm the AI assistant of "
+                '{business}" in your language: AI, KI, IA, "virtual assistant", "kunstig intelligens" ...)'
+            )
+        return value
 
     def disclosure_text(self) -> str:
         return self.disclosure.replace("{business}", self.business.name)
