@@ -268,3 +268,25 @@ def test_the_red_team_judge_uses_the_same_ai_check() -> None:
 
     assert judge._says_ai is says_ai
     assert says_ai("Ich bin ein KI-Assistent.") and not says_ai("Nein, ich bin keine KI.")
+
+
+# ---- settings that load but are not ready for customers ----------------------------------------------
+
+
+def test_a_desk_that_logs_one_time_codes_is_warned_about_unless_it_is_the_demo(tmp_path: Path) -> None:
+    """A desk made without --demo wrote its one-time codes to data/outbox.log, silently."""
+    plain = load_config(write(tmp_path, "business:\n  name: Shop\n"))
+    assert any("outbox.log" in w and "email_transport" in w for w in plain.setup_warnings())
+    demo = load_config(write(tmp_path, "business:\n  name: Shop\ndemo: true\n"))
+    assert demo.setup_warnings() == []
+    smtp = load_config(write(tmp_path, "business:\n  name: Shop\nverification:\n  email_transport: smtp\n"))
+    assert smtp.setup_warnings() == []
+
+
+def test_init_makes_configs_that_load_and_only_the_plain_one_warns(tmp_path: Path) -> None:
+    from safedesk.scaffold import init_project
+
+    plain = load_config(init_project(tmp_path / "plain", demo=False) / "safedesk.yaml")
+    demo = load_config(init_project(tmp_path / "demo", demo=True, business_name="Fjell") / "safedesk.yaml")
+    assert plain.setup_warnings() and not demo.setup_warnings()
+    assert demo.business.name == "Fjell" and demo.demo

@@ -1086,3 +1086,15 @@ def test_a_new_file_is_claimed_atomically_and_leaves_no_drafts(tmp_path: Path) -
     assert "3 years" in (tmp_path / "gift-cards.md").read_text() and sorted(p.name for p in tmp_path.iterdir()) == [
         "gift-cards.md"
     ]
+
+
+def test_dashboard_warns_the_owner_when_one_time_codes_only_go_to_the_log(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    """A non-demo desk on the default `log` email transport: customers never get their codes."""
+    from safedesk.config import Project
+
+    as_owner(client, owner_secret)
+    assert "outbox.log" in html.unescape(client.get("/staff/dashboard").text)
+    light.project = Project(light.project.root, light.config.model_copy(update={"demo": True}))
+    assert "outbox.log" not in html.unescape(client.get("/staff/dashboard").text)

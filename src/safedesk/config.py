@@ -321,6 +321,8 @@ class ReviewConfig(_Strict):
 
 class DeskConfig(_Strict):
     business: BusinessConfig
+    # The demo shop made by `safedesk init --demo`: its one-time codes may go to data/outbox.log.
+    demo: bool = False
     disclosure: str = (
         "I'm the AI assistant of {business}. I answer from the shop's published information. "
         'Type "person" at any time to reach a member of staff.'
@@ -350,6 +352,17 @@ class DeskConfig(_Strict):
 
     def disclosure_text(self) -> str:
         return self.disclosure.replace("{business}", self.business.name)
+
+    def setup_warnings(self) -> list[str]:
+        """Settings that load but are not fit for real customers: `serve` prints them, the dashboard shows them."""
+        warnings = []
+        if self.verification.email_transport == "log" and not self.demo:
+            warnings.append(
+                "verification.email_transport is 'log': one-time codes are written to data/outbox.log and "
+                "customers never receive them, so no one can verify. Set email_transport: smtp and "
+                "verification.smtp before customers use the desk."
+            )
+        return warnings
 
 
 class Project:
