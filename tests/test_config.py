@@ -290,3 +290,43 @@ def test_init_makes_configs_that_load_and_only_the_plain_one_warns(tmp_path: Pat
     demo = load_config(init_project(tmp_path / "demo", demo=True, business_name="Fjell") / "safedesk.yaml")
     assert plain.setup_warnings() and not demo.setup_warnings()
     assert demo.business.name == "Fjell" and demo.demo
+
+
+# ---- business details and the responder's floor ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "says"),
+    [
+        ("  regions: [NO, XX]\n", "business.regions", "'XX' is not a phone-number region"),
+        ("  regions: [no]\n", "business.regions", "'no' is not a phone-number region"),
+        ("  languages: [english]\n", "business.languages", "'english' is not an ISO 639-1 language code"),
+        ("  languages: [en, xx]\n", "business.languages", "'xx' is not an ISO 639-1"),
+        ("  contact_email: shop.example\n", "business.contact_email", "is not an email address"),
+        ("  contact_email: 'a b@shop.example'\n", "business.contact_email", "is not an email address"),
+        ("  hours:\n    mon: '08:00-12:00, 11:00-17:00'\n", "business.hours", "mon: spans overlap"),
+        ("  hours:\n    fri: '18:00-02:00, 17:00-19:00'\n", "business.hours", "fri: spans overlap"),
+        ("  hours:\n    fri: '18:00-02:00'\n    sat: '01:00-05:00'\n", "business.hours", "sat: opens at 01:00"),
+    ],
+)
+def test_business_details_are_checked_with_key_and_line(tmp_path: Path, setting: str, key: str, says: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\n" + setting))
+    assert f"{key} (line 3): " in str(err.value) and says in str(err.value)
+
+
+def test_good_business_details_load(tmp_path: Path) -> None:
+    text = (
+        "business:\n  name: Shop\n  languages: [en, no, en-GB]\n  regions: [NO, GB, US]\n"
+        "  contact_email: kundeservice@nordlys-outdoor.no\n"
+        "  hours:\n    mon: '08:00-12:00, 12:00-17:00'\n    fri: '18:00-02:00'\n    sat: '02:00-05:00'\n"
+    )
+    business = load_config(write(tmp_path, text)).business
+    assert business.languages == ["en", "no", "en-GB"] and business.regions == ["NO", "GB", "US"]
+
+
+@pytest.mark.parametrize("value", ["0", "0.1", "0.24", "-1"])
+def test_a_min_confidence_that_answers_uncovered_questions_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"responder.min_confidence \(line 4\): .*questions its pages do not cover"):
+        load_config(write(tmp_path, f"business:\n  name: Shop\nresponder:\n  min_confidence: {value}\n"))
+    assert load_config(write(tmp_path, "business:\n  name: S\nresponder:\n  min_confidence: 0.5\n")).responder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,21 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 _HOURS_FORMAT = "'HH:MM-HH:MM' (00:00 to 24:00), several separated by commas, or 'closed'"
 Span = tuple[time, time]  # (opens, closes); closes <= opens: closes the next day, at that time
+
+# ISO 639-1: the two-letter language codes (`business.languages`; a region may follow: en-GB).
+ISO_639_1 = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee "
+    "el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is "
+    "it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms "
+    "mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk "
+    "sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
+    "yo za zh zu".split()
+)
+_LANGUAGE_TAG_RE = re.compile(r"^([a-z]{2})(?:-[A-Za-z]{2})?$")
+_EMAIL_RE = re.compile(r"^[^\s@]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+$")
+# Below this retrieval score the approved-answer responder would quote pages for questions they do not cover:
+# on the demo shop's calibration sets uncovered questions score a median 0.21-0.24 (knowledge/retrieve.py).
+MIN_CONFIDENCE_FLOOR = 0.25
 
 
 def _parse_time(text: str) -> time:
@@ -44,7 +60,25 @@ def parse_day_hours(value: str) -> list[Span]:
         if start_text == end_text:
             raise ValueError(f"{part!r} opens and closes at the same time (open all day is 00:00-24:00)")
         spans.append((_parse_time(start_text), _parse_time(end_text)))
+    _refuse_overlaps(spans)
     return spans
+
+
+def _same_day_part(span: Span) -> Span:
+    """The part of a span on its own day: a span past midnight runs to the day's end (time.max)."""
+    return (span[0], time.max) if _runs_past_midnight(span) else span
+
+
+def _refuse_overlaps(spans: list[Span]) -> None:
+    """Two spans of one day that overlap are a typo ("08:00-12:00, 11:00-17:00"): refuse, do not guess."""
+    ordered = sorted(_same_day_part(span) for span in spans)
+    for (opens, closes), (next_opens, _) in pairwise(ordered):
+        if next_opens < closes:
+            raise ValueError(f"spans overlap: {opens:%H:%M}-{_hhmm(closes)} and one that opens at {next_opens:%H:%M}")
+
+
+def _hhmm(value: time) -> str:
+    return "24:00" if value == time.max else f"{value:%H:%M}"
 
 
 def _runs_past_midnight(span: Span) -> bool:
@@ -81,13 +115,51 @@ class BusinessConfig(_Strict):
     @field_validator("hours")
     @classmethod
     def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        parsed: dict[str, list[Span]] = {}
         for day, text in value.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
             try:
-                parse_day_hours(text)
+                parsed[day] = parse_day_hours(text)
             except ValueError as exc:
                 raise ValueError(f"{day}: {exc}") from None
+        # A late span runs on into the next day ("fri 18:00-02:00"): that day may not open before it closes.
+        for index, day in enumerate(WEEKDAYS):
+            tails = [closes for opens, closes in parsed.get(day, []) if _runs_past_midnight((opens, closes))]
+            following = WEEKDAYS[(index + 1) % 7]
+            for opens, _ in parsed.get(following, []):
+                if tails and opens < max(tails):
+                    raise ValueError(
+                        f"{following}: opens at {opens:%H:%M}, before {day}'s late span closes ({max(tails):%H:%M})"
+                    )
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _iso_languages(cls, value: list[str]) -> list[str]:
+        for code in value:
+            match = _LANGUAGE_TAG_RE.match(code)
+            if match is None or match.group(1) not in ISO_639_1:
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code (two letters, like en, no, sv, de)")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: list[str]) -> list[str]:
+        from phonenumbers import SUPPORTED_REGIONS
+
+        for code in value:
+            if code not in SUPPORTED_REGIONS:
+                raise ValueError(
+                    f"{code!r} is not a phone-number region (ISO 3166 alpha-2 in capitals, like NO, SE, GB, US)"
+                )
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email_address(cls, value: str) -> str:
+        if value and not _EMAIL_RE.match(value):
+            raise ValueError(f"{value!r} is not an email address (like hello@your-shop.example)")
         return value
 
     def _spans(self, day_index: int) -> list[Span]:
@@ -133,9 +205,19 @@ class OpenAIResponderConfig(_Strict):
 class ResponderConfig(_Strict):
     kind: Literal["approved", "openai"] = "approved"
     # Below this fused retrieval score the desk says it does not know and offers a person.
-    min_confidence: float = Field(default=0.35, ge=0, le=1)
+    min_confidence: float = Field(default=0.35, le=1)
     max_sources: int = Field(default=2, ge=1, le=5)
     openai: OpenAIResponderConfig = OpenAIResponderConfig()
+
+    @field_validator("min_confidence")
+    @classmethod
+    def _not_answer_everything(cls, value: float) -> float:
+        if value < MIN_CONFIDENCE_FLOOR:
+            raise ValueError(
+                f"{value} is below {MIN_CONFIDENCE_FLOOR}: the desk would answer questions its pages do not cover "
+                "(0 answers everything with the nearest page); the default is 0.35"
+            )
+        return value
 
 
 # The built-in guard types and the text each checks. `tests/test_config.py` keeps this in step with the guards'
