@@ -224,3 +224,17 @@ def test_serve_warns_at_start_up_when_one_time_codes_only_go_to_the_log(
         assert result.exit_code == 0, result.output
         assert ("warning: verification.email_transport is 'log'" in result.output) is warned
     assert served == ["app", "app"]
+
+
+def test_kb_list_and_ingest_warn_about_files_without_an_access_label(tmp_path: Path) -> None:
+    """The staff page warned about an unlabelled upload; files put in knowledge/ by hand got no word."""
+    project = tmp_path / "shop"
+    assert run("init", str(project)).returncode == 0
+    (project / "knowledge" / "notes.md").write_text("# Notes\n\nInternal notes.\n", encoding="utf-8")
+    (project / "knowledge" / "sizes.html").write_text("<html><body><h1>Sizes</h1><p>S M L</p></body></html>")
+    for command in (["kb", "list"], ["kb", "ingest"]):
+        proc = run(*command, "--project", str(project))
+        assert proc.returncode == 0, proc.stderr
+        assert "warning: notes.md: no access label, so it is INTERNAL" in proc.stderr
+        assert "warning: sizes.html: no access label" in proc.stderr and '<meta name="access"' in proc.stderr
+        assert "welcome.md" not in proc.stderr

@@ -695,6 +695,8 @@ def test_unsafe_file_names_are_refused(client: TestClient, light: LightDesk, own
         ("---\ntitle: X\naccess: public\n# no closing line\n", "no closing"),
         ("---\n- a list\n---\n# X\n", "must be a mapping"),
         ("---\ntitle: X\naccess: public\n---\n\n", "no text"),
+        # Only warned about, then saved: the page stayed internal although its owner meant `access: public`.
+        ("---\ntitle: X\nacess: public\n---\n# X\ntext\n", "unknown front matter key &#39;acess&#39;"),
     ],
 )
 def test_bad_front_matter_is_refused(

@@ -483,8 +483,17 @@ def kb_list(project: ProjectOpt) -> None:
         counts = Counter((c.source, c.title, c.access.value) for c in desk.knowledge.chunks)
         for (source, title, access), n in sorted(counts.items()):
             typer.echo(f"{access:<10} {source:<30} {title} ({n} chunks)")
+        _echo_unlabelled(desk.project.knowledge_dir)
     finally:
         desk.close()
+
+
+def _echo_unlabelled(knowledge_dir: Path) -> None:
+    """The same warning the staff knowledge page gives on upload, for files put in knowledge/ by hand."""
+    from safedesk.knowledge.ingest import UNLABELLED_HINT, unlabelled_files
+
+    for source in unlabelled_files(knowledge_dir):
+        typer.echo(f"warning: {source}: {UNLABELLED_HINT}", err=True)
 
 
 @kb_app.command("ingest")
@@ -495,6 +504,7 @@ def kb_ingest(project: ProjectOpt) -> None:
         desk.knowledge.refresh()
         public = sum(c.is_public for c in desk.knowledge.chunks)
         typer.echo(f"{len(desk.knowledge.chunks)} chunks ({public} public, usable by the assistant)")
+        _echo_unlabelled(desk.project.knowledge_dir)
     finally:
         desk.close()
 
