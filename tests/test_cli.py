@@ -223,3 +223,42 @@ def test_audit_commands_on_an_unreadable_database_exit_2_not_1(tmp_path: Path) -
     for command in (["audit", "verify"], ["audit", "export"]):
         proc = run(*command, "--project", str(tmp_path / "shop"))
         assert proc.returncode == 2 and "cannot read the database" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_serve_warns_at_start_up_when_one_time_codes_only_go_to_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --demo the default email transport writes codes to data/outbox.log: say so when serving."""
+    from types import SimpleNamespace
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import safedesk.web.app
+    from safedesk import cli
+    from safedesk.config import DeskConfig
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    monkeypatch.setattr(safedesk.web.app, "create_app", lambda desk: "app")
+    for demo, warned in ((False, True), (True, False)):
+        config = DeskConfig.model_validate({"business": {"name": "Shop"}, "demo": demo})
+        monkeypatch.setattr(cli, "_open_desk", lambda project, llm=None, c=config: SimpleNamespace(config=c))
+        result = CliRunner().invoke(cli.app, ["serve", "--project", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert ("warning: verification.email_transport is 'log'" in result.output) is warned
+    assert served == ["app", "app"]
+
+
+def test_kb_list_and_ingest_warn_about_files_without_an_access_label(tmp_path: Path) -> None:
+    """The staff page warned about an unlabelled upload; files put in knowledge/ by hand got no word."""
+    project = tmp_path / "shop"
+    assert run("init", str(project)).returncode == 0
+    (project / "knowledge" / "notes.md").write_text("# Notes\n\nInternal notes.\n", encoding="utf-8")
+    (project / "knowledge" / "sizes.html").write_text("<html><body><h1>Sizes</h1><p>S M L</p></body></html>")
+    for command in (["kb", "list"], ["kb", "ingest"]):
+        proc = run(*command, "--project", str(project))
+        assert proc.returncode == 0, proc.stderr
+        assert "warning: notes.md: no access label, so it is INTERNAL" in proc.stderr
+        assert "warning: sizes.html: no access label" in proc.stderr and '<meta name="access"' in proc.stderr
+        assert "welcome.md" not in proc.stderr

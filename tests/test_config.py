@@ -125,3 +125,208 @@ def test_a_setting_given_twice_is_refused_naming_its_line(tmp_path: Path) -> Non
     path.write_text("business:\n  name: Shop\n  name: Other\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line 3.*'name' is given twice"):
         load_config(path)
+
+
+# ---- guard lists: the safety minimums cannot be left out -----------------------------------------------
+
+_INBOUND_ALL = (
+    "    - {name: pii, type: pii}\n    - {name: injection, type: injection}\n"
+    "    - {name: language, type: language}\n    - {name: router, type: router}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("guards_yaml", "missing"),
+    [
+        # The README tells owners to set the language guard's `readable` option; a list of that guard alone
+        # replaced the defaults, and refunds went to the answer lane with raw contact details.
+        (
+            "  inbound:\n    - name: language\n      type: language\n      options: {readable: [en, no]}\n",
+            "pii, injection, router",
+        ),
+        ("  inbound:\n" + _INBOUND_ALL.replace("    - {name: injection, type: injection}\n", ""), "injection"),
+        ("  inbound:\n" + _INBOUND_ALL.replace("    - {name: router, type: router}\n", ""), "router"),
+        ("  inbound: []\n", "pii, injection, language, router"),
+        (
+            "  outbound:\n    - {name: leakage, type: leakage}\n    - {name: commitments, type: commitments}\n",
+            "grounding",
+        ),
+        ("  outbound: []\n", "leakage, commitments, grounding"),
+    ],
+)
+def test_a_guard_list_without_a_required_guard_is_refused(tmp_path: Path, guards_yaml: str, missing: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\nguards:\n" + guards_yaml))
+    message = str(err.value)
+    stage = "outbound" if "outbound" in guards_yaml else "inbound"
+    assert f"guards.{stage} (line 4)" in message
+    assert f"the {missing} guard" in message and "safety minimums" in message
+
+
+def test_a_full_guard_list_with_options_and_an_extra_guard_loads(tmp_path: Path) -> None:
+    text = "business:\n  name: Shop\nguards:\n  inbound:\n" + _INBOUND_ALL.replace(
+        "type: language}", "type: language, options: {readable: [en, no, sv]}}"
+    )
+    config = load_config(write(tmp_path, text))
+    assert [g.type for g in config.guards.inbound] == ["pii", "injection", "language", "router"]
+    assert config.guards.inbound[2].options == {"readable": ["en", "no", "sv"]}
+    assert [g.type for g in config.guards.outbound] == ["leakage", "commitments", "grounding"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "line", "says"),
+    [
+        # A misspelt type was only noticed when a turn ran (the desk failed to open then).
+        ("    - {name: pii2, type: pi}\n", "guards.inbound.4.type", 9, "unknown guard type 'pi'"),
+        ("    - {name: leak, type: leakage}\n", "guards.inbound", 4, "checks outbound text"),
+        ("    - {name: pii, type: pii}\n", "guards.inbound", 4, "'pii' is used twice"),
+    ],
+)
+def test_guard_types_stages_and_names_are_checked_at_load(
+    tmp_path: Path, extra: str, key: str, line: int, says: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\nguards:\n  inbound:\n" + _INBOUND_ALL + extra))
+    assert f"{key} (line {line}): " in str(err.value)
+    assert says in str(err.value)
+
+
+def test_builtin_guard_table_matches_the_registry() -> None:
+    from safedesk.config import BUILTIN_GUARD_STAGES
+    from safedesk.guards import REGISTRY, load_builtin_guards
+
+    load_builtin_guards()
+    builtin = {name: f for name, f in REGISTRY.items() if f.__module__.startswith("safedesk.guards.")}
+    assert {name: f.stage for name, f in builtin.items()} == BUILTIN_GUARD_STAGES
+
+
+# ---- YAML 1.2 booleans --------------------------------------------------------------------------------
+
+
+def test_no_yes_on_off_stay_text_in_lists(tmp_path: Path) -> None:
+    """YAML 1.1 read `no` as false: `languages: [en, no]` failed with "Input should be a valid string"."""
+    text = "business:\n  name: Shop\n  languages: [en, no]\n  regions: [NO, SE]\n"
+    config = load_config(write(tmp_path, text))
+    assert config.business.languages == ["en", "no"]
+    assert config.business.regions == ["NO", "SE"]
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("true", True), ("True", True), ("TRUE", True), ("yes", True), ("on", True),
+     ("false", False), ("False", False), ("no", False), ("off", False), ("NO", False)],
+)  # fmt: skip
+def test_boolean_settings_accept_what_they_accepted(tmp_path: Path, word: str, value: bool) -> None:
+    text = (
+        f"business:\n  name: Shop\npolicy:\n  emotional_to_human: {word}\n"
+        f"verification:\n  smtp:\n    starttls: {word}\n"
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.policy.emotional_to_human is value
+    assert config.verification.smtp.starttls is value
+
+
+def test_a_guard_flag_given_as_no_is_false() -> None:
+    """`options: {use_ner: no}` now reaches the guard as the text "no", which is truthy: read it as a flag."""
+    from safedesk.guards.base import build_guard
+
+    assert build_guard("pii", "pii", {"use_ner": "no", "regions": ["NO"]}, None).use_ner is False  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="'use_ner' must be true or false"):
+        build_guard("pii", "pii", {"use_ner": "maybe"}, None)
+
+
+# ---- the AI disclosure ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "disclosure",
+    ['""', '"  "', '"{business}"', '"Hi, welcome!"', '"Hi, I\'m Sarah from {business}."', '"Ich bin keine KI."',
+     '"I am not a bot, welcome to {business}"', '"Hei og velkommen til {business}!"'],
+)  # fmt: skip
+def test_a_disclosure_that_does_not_say_ai_is_refused(tmp_path: Path, disclosure: str) -> None:
+    """`disclosure: ""` was accepted, and customers were never told they talk to an AI."""
+    with pytest.raises(ConfigError, match=r"disclosure \(line 3\): .*(empty|does not say)"):
+        load_config(write(tmp_path, f"business:\n  name: AI Shop\ndisclosure: {disclosure}\n"))
+
+
+@pytest.mark.parametrize(
+    "disclosure",
+    ["I'm the AI assistant of {business}.", "Du chatter med {business} sin KI-assistent.",
+     "Jeg er en kunstig intelligens.", "Du skriver med en automatiseret assistent.", "Jag är en AI-assistent.",
+     "Sie schreiben mit einem virtuellen Assistenten.", "Ich bin ein digitaler Assistent.",
+     "Je suis l'assistant virtuel de {business}.", "Vous parlez à une IA.",
+     "Soy el asistente virtual de {business}.", "Hablas con una inteligencia artificial."],
+)  # fmt: skip
+def test_a_disclosure_in_the_desks_languages_is_accepted(tmp_path: Path, disclosure: str) -> None:
+    config = load_config(write(tmp_path, f'business:\n  name: Shop\ndisclosure: "{disclosure}"\n'))
+    assert config.disclosure == disclosure
+
+
+def test_the_red_team_judge_uses_the_same_ai_check() -> None:
+    from safedesk.disclosure import says_ai
+    from safedesk.redteam import judge
+
+    assert judge._says_ai is says_ai
+    assert says_ai("Ich bin ein KI-Assistent.") and not says_ai("Nein, ich bin keine KI.")
+
+
+# ---- settings that load but are not ready for customers ----------------------------------------------
+
+
+def test_a_desk_that_logs_one_time_codes_is_warned_about_unless_it_is_the_demo(tmp_path: Path) -> None:
+    """A desk made without --demo wrote its one-time codes to data/outbox.log, silently."""
+    plain = load_config(write(tmp_path, "business:\n  name: Shop\n"))
+    assert any("outbox.log" in w and "email_transport" in w for w in plain.setup_warnings())
+    demo = load_config(write(tmp_path, "business:\n  name: Shop\ndemo: true\n"))
+    assert demo.setup_warnings() == []
+    smtp = load_config(write(tmp_path, "business:\n  name: Shop\nverification:\n  email_transport: smtp\n"))
+    assert smtp.setup_warnings() == []
+
+
+def test_init_makes_configs_that_load_and_only_the_plain_one_warns(tmp_path: Path) -> None:
+    from safedesk.scaffold import init_project
+
+    plain = load_config(init_project(tmp_path / "plain", demo=False) / "safedesk.yaml")
+    demo = load_config(init_project(tmp_path / "demo", demo=True, business_name="Fjell") / "safedesk.yaml")
+    assert plain.setup_warnings() and not demo.setup_warnings()
+    assert demo.business.name == "Fjell" and demo.demo
+
+
+# ---- business details and the responder's floor ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "says"),
+    [
+        ("  regions: [NO, XX]\n", "business.regions", "'XX' is not a phone-number region"),
+        ("  regions: [no]\n", "business.regions", "'no' is not a phone-number region"),
+        ("  languages: [english]\n", "business.languages", "'english' is not an ISO 639-1 language code"),
+        ("  languages: [en, xx]\n", "business.languages", "'xx' is not an ISO 639-1"),
+        ("  contact_email: shop.example\n", "business.contact_email", "is not an email address"),
+        ("  contact_email: 'a b@shop.example'\n", "business.contact_email", "is not an email address"),
+        ("  hours:\n    mon: '08:00-12:00, 11:00-17:00'\n", "business.hours", "mon: spans overlap"),
+        ("  hours:\n    fri: '18:00-02:00, 17:00-19:00'\n", "business.hours", "fri: spans overlap"),
+        ("  hours:\n    fri: '18:00-02:00'\n    sat: '01:00-05:00'\n", "business.hours", "sat: opens at 01:00"),
+    ],
+)
+def test_business_details_are_checked_with_key_and_line(tmp_path: Path, setting: str, key: str, says: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\n" + setting))
+    assert f"{key} (line 3): " in str(err.value) and says in str(err.value)
+
+
+def test_good_business_details_load(tmp_path: Path) -> None:
+    text = (
+        "business:\n  name: Shop\n  languages: [en, no, en-GB]\n  regions: [NO, GB, US]\n"
+        "  contact_email: kundeservice@nordlys-outdoor.no\n"
+        "  hours:\n    mon: '08:00-12:00, 12:00-17:00'\n    fri: '18:00-02:00'\n    sat: '02:00-05:00'\n"
+    )
+    business = load_config(write(tmp_path, text)).business
+    assert business.languages == ["en", "no", "en-GB"] and business.regions == ["NO", "GB", "US"]
+
+
+@pytest.mark.parametrize("value", ["0", "0.1", "0.24", "-1"])
+def test_a_min_confidence_that_answers_uncovered_questions_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"responder.min_confidence \(line 4\): .*questions its pages do not cover"):
+        load_config(write(tmp_path, f"business:\n  name: Shop\nresponder:\n  min_confidence: {value}\n"))
+    assert load_config(write(tmp_path, "business:\n  name: S\nresponder:\n  min_confidence: 0.5\n")).responder

@@ -123,6 +123,12 @@ def test_markdown_access_labels(tmp_path: Path, text: str, expected: Access) -> 
         ),
         ("---\n{access: internal, 'access': public}\n---\n" + BODY, "given twice"),
         ("---\nbase: &b {access: public}\n<<: *b\n---\n" + BODY, "merge keys"),
+        # Found by a new-user walkthrough: the typo was ignored and the page stayed internal without a word.
+        (
+            "---\ntitle: Returns\nacess: public\n---\n" + BODY,
+            "unknown front matter key 'acess' (did you mean 'access'?)",
+        ),
+        ("---\naccess: public\nauthor: Kari\n---\n" + BODY, "unknown front matter key 'author'"),
     ],
 )
 def test_bad_front_matter_is_a_config_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -766,3 +772,23 @@ def test_word_spans_keep_hyphenated_words_whole_with_their_offsets() -> None:
     spans = word_spans(text)
     assert [w for _, _, w in spans] == ["Do", "you", "sell", "second-hand", "tents", "at", "10:00"]
     assert all(text[start:end] == word for start, end, word in spans)
+
+
+def test_an_unknown_pdf_sidecar_key_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a.pdf", b"%PDF-1.4 not read: the sidecar is checked first")
+    write(tmp_path, "a.pdf.yaml", "acces: public\n")
+    with pytest.raises(ConfigError, match=r"a\.pdf\.yaml: unknown front matter key 'acces'"):
+        load_knowledge(tmp_path)
+
+
+def test_files_without_an_access_label_are_listed_for_a_warning(tmp_path: Path) -> None:
+    from safedesk.knowledge.ingest import unlabelled_files
+
+    write(tmp_path, "labelled.md", "---\naccess: internal\n---\n" + BODY)
+    write(tmp_path, "plain.md", BODY)
+    write(tmp_path, "empty-label.md", "---\naccess:\n---\n" + BODY)
+    write(tmp_path, "page.html", "<html><head><title>T</title></head><body><p>Text.</p></body></html>")
+    write(
+        tmp_path, "public.html", '<html><head><meta name="access" content="public"></head><body><p>x</p></body></html>'
+    )
+    assert unlabelled_files(tmp_path) == ["empty-label.md", "page.html", "plain.md"]

@@ -133,6 +133,7 @@ def test_failing_guard_fails_closed_and_loses_nothing(demo_dir: Path, tmp_path: 
     config = (project / "safedesk.yaml").read_text()
     config += (
         "guards:\n  timeout_seconds: 0.5\n  inbound:\n    - {name: pii, type: pii}\n"
+        "    - {name: injection, type: injection}\n    - {name: language, type: language}\n"
         f"    - {{name: broken, type: test_exploding, options: {options}}}\n    - {{name: router, type: router}}\n"
     )
     (project / "safedesk.yaml").write_text(config)

@@ -700,6 +700,8 @@ def test_unsafe_file_names_are_refused(client: TestClient, light: LightDesk, own
         ("---\ntitle: X\naccess: public\n# no closing line\n", "no closing"),
         ("---\n- a list\n---\n# X\n", "must be a mapping"),
         ("---\ntitle: X\naccess: public\n---\n\n", "no text"),
+        # Only warned about, then saved: the page stayed internal although its owner meant `access: public`.
+        ("---\ntitle: X\nacess: public\n---\n# X\ntext\n", "unknown front matter key &#39;acess&#39;"),
     ],
 )
 def test_bad_front_matter_is_refused(
@@ -1091,3 +1093,15 @@ def test_a_new_file_is_claimed_atomically_and_leaves_no_drafts(tmp_path: Path) -
     assert "3 years" in (tmp_path / "gift-cards.md").read_text() and sorted(p.name for p in tmp_path.iterdir()) == [
         "gift-cards.md"
     ]
+
+
+def test_dashboard_warns_the_owner_when_one_time_codes_only_go_to_the_log(
+    client: TestClient, light: LightDesk, owner_secret: str
+) -> None:
+    """A non-demo desk on the default `log` email transport: customers never get their codes."""
+    from safedesk.config import Project
+
+    as_owner(client, owner_secret)
+    assert "outbox.log" in html.unescape(client.get("/staff/dashboard").text)
+    light.project = Project(light.project.root, light.config.model_copy(update={"demo": True}))
+    assert "outbox.log" not in html.unescape(client.get("/staff/dashboard").text)

@@ -8,12 +8,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from safedesk.errors import InputError, SafeDeskError, UserError
 from safedesk.staff.cli_users import users_app
+
+if TYPE_CHECKING:
+    from safedesk.config import DeskConfig
 
 app = typer.Typer(
     help="SafeDesk: a self-hosted AI customer-service desk with the safety built in.",
@@ -45,6 +48,11 @@ def _open_desk(project: Path, llm: str | None = None):  # type: ignore[no-untype
     from safedesk.desk import Desk
 
     return Desk.open(project, llm_url=llm)
+
+
+def _echo_setup_warnings(config: DeskConfig) -> None:
+    for warning in config.setup_warnings():
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def _machine_output(jsonl: bool) -> bool:
@@ -340,6 +348,7 @@ def serve(
         _serve_workers(project, llm, host, port, workers)
         return
     desk = _open_desk(project, llm)
+    _echo_setup_warnings(desk.config)
     if "torch" in sys.modules:
         typer.echo(f"warning: {TORCH_WARNING}", err=True)
     typer.echo(f"SafeDesk for {desk.config.business.name}: http://{host}:{port}/ (staff: /staff)")
@@ -439,6 +448,7 @@ def _serve_workers(project: Path, llm: str | None, host: str, port: int, workers
         raise UserError(f"opening the desk in {loaded.root} was killed by signal {-check.exitcode}; no workers started")
     if check.exitcode != 0:
         raise UserError(f"the desk in {loaded.root} did not open (see the error above); no workers started")
+    _echo_setup_warnings(loaded.config)
     if not loaded.config.limits.rate_limit_redis_url:
         typer.echo(
             f"note: limits.rate_limit_redis_url is not set, so each of the {workers} workers keeps its own rate "
@@ -495,8 +505,17 @@ def kb_list(project: ProjectOpt) -> None:
         counts = Counter((c.source, c.title, c.access.value) for c in desk.knowledge.chunks)
         for (source, title, access), n in sorted(counts.items()):
             typer.echo(f"{access:<10} {source:<30} {title} ({n} chunks)")
+        _echo_unlabelled(desk.project.knowledge_dir)
     finally:
         desk.close()
+
+
+def _echo_unlabelled(knowledge_dir: Path) -> None:
+    """The same warning the staff knowledge page gives on upload, for files put in knowledge/ by hand."""
+    from safedesk.knowledge.ingest import UNLABELLED_HINT, unlabelled_files
+
+    for source in unlabelled_files(knowledge_dir):
+        typer.echo(f"warning: {source}: {UNLABELLED_HINT}", err=True)
 
 
 @kb_app.command("ingest")
@@ -507,6 +526,7 @@ def kb_ingest(project: ProjectOpt) -> None:
         desk.knowledge.refresh()
         public = sum(c.is_public for c in desk.knowledge.chunks)
         typer.echo(f"{len(desk.knowledge.chunks)} chunks ({public} public, usable by the assistant)")
+        _echo_unlabelled(desk.project.knowledge_dir)
     finally:
         desk.close()
 

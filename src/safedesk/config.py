@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,7 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safedesk import strict_yaml
-from safedesk.domain import Lane, Topic
+from safedesk.disclosure import says_ai
+from safedesk.domain import Lane, Stage, Topic
 from safedesk.errors import ConfigError, ProjectNotFound
 
 CONFIG_FILE = "safedesk.yaml"
@@ -22,6 +24,21 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 _HOURS_FORMAT = "'HH:MM-HH:MM' (00:00 to 24:00), several separated by commas, or 'closed'"
 Span = tuple[time, time]  # (opens, closes); closes <= opens: closes the next day, at that time
+
+# ISO 639-1: the two-letter language codes (`business.languages`; a region may follow: en-GB).
+ISO_639_1 = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee "
+    "el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is "
+    "it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms "
+    "mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk "
+    "sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
+    "yo za zh zu".split()
+)
+_LANGUAGE_TAG_RE = re.compile(r"^([a-z]{2})(?:-[A-Za-z]{2})?$")
+_EMAIL_RE = re.compile(r"^[^\s@]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+$")
+# Below this retrieval score the approved-answer responder would quote pages for questions they do not cover:
+# on the demo shop's calibration sets uncovered questions score a median 0.21-0.24 (knowledge/retrieve.py).
+MIN_CONFIDENCE_FLOOR = 0.25
 
 
 def _parse_time(text: str) -> time:
@@ -43,7 +60,25 @@ def parse_day_hours(value: str) -> list[Span]:
         if start_text == end_text:
             raise ValueError(f"{part!r} opens and closes at the same time (open all day is 00:00-24:00)")
         spans.append((_parse_time(start_text), _parse_time(end_text)))
+    _refuse_overlaps(spans)
     return spans
+
+
+def _same_day_part(span: Span) -> Span:
+    """The part of a span on its own day: a span past midnight runs to the day's end (time.max)."""
+    return (span[0], time.max) if _runs_past_midnight(span) else span
+
+
+def _refuse_overlaps(spans: list[Span]) -> None:
+    """Two spans of one day that overlap are a typo ("08:00-12:00, 11:00-17:00"): refuse, do not guess."""
+    ordered = sorted(_same_day_part(span) for span in spans)
+    for (opens, closes), (next_opens, _) in pairwise(ordered):
+        if next_opens < closes:
+            raise ValueError(f"spans overlap: {opens:%H:%M}-{_hhmm(closes)} and one that opens at {next_opens:%H:%M}")
+
+
+def _hhmm(value: time) -> str:
+    return "24:00" if value == time.max else f"{value:%H:%M}"
 
 
 def _runs_past_midnight(span: Span) -> bool:
@@ -80,13 +115,51 @@ class BusinessConfig(_Strict):
     @field_validator("hours")
     @classmethod
     def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        parsed: dict[str, list[Span]] = {}
         for day, text in value.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
             try:
-                parse_day_hours(text)
+                parsed[day] = parse_day_hours(text)
             except ValueError as exc:
                 raise ValueError(f"{day}: {exc}") from None
+        # A late span runs on into the next day ("fri 18:00-02:00"): that day may not open before it closes.
+        for index, day in enumerate(WEEKDAYS):
+            tails = [closes for opens, closes in parsed.get(day, []) if _runs_past_midnight((opens, closes))]
+            following = WEEKDAYS[(index + 1) % 7]
+            for opens, _ in parsed.get(following, []):
+                if tails and opens < max(tails):
+                    raise ValueError(
+                        f"{following}: opens at {opens:%H:%M}, before {day}'s late span closes ({max(tails):%H:%M})"
+                    )
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _iso_languages(cls, value: list[str]) -> list[str]:
+        for code in value:
+            match = _LANGUAGE_TAG_RE.match(code)
+            if match is None or match.group(1) not in ISO_639_1:
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code (two letters, like en, no, sv, de)")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: list[str]) -> list[str]:
+        from phonenumbers import SUPPORTED_REGIONS
+
+        for code in value:
+            if code not in SUPPORTED_REGIONS:
+                raise ValueError(
+                    f"{code!r} is not a phone-number region (ISO 3166 alpha-2 in capitals, like NO, SE, GB, US)"
+                )
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email_address(cls, value: str) -> str:
+        if value and not _EMAIL_RE.match(value):
+            raise ValueError(f"{value!r} is not an email address (like hello@your-shop.example)")
         return value
 
     def _spans(self, day_index: int) -> list[Span]:
@@ -132,32 +205,84 @@ class OpenAIResponderConfig(_Strict):
 class ResponderConfig(_Strict):
     kind: Literal["approved", "openai"] = "approved"
     # Below this fused retrieval score the desk says it does not know and offers a person.
-    min_confidence: float = Field(default=0.35, ge=0, le=1)
+    min_confidence: float = Field(default=0.35, le=1)
     max_sources: int = Field(default=2, ge=1, le=5)
     openai: OpenAIResponderConfig = OpenAIResponderConfig()
 
+    @field_validator("min_confidence")
+    @classmethod
+    def _not_answer_everything(cls, value: float) -> float:
+        if value < MIN_CONFIDENCE_FLOOR:
+            raise ValueError(
+                f"{value} is below {MIN_CONFIDENCE_FLOOR}: the desk would answer questions its pages do not cover "
+                "(0 answers everything with the nearest page); the default is 0.35"
+            )
+        return value
+
+
+# The built-in guard types and the text each checks. `tests/test_config.py` keeps this in step with the guards'
+# registry (importing the guards here would load their models on every config read).
+BUILTIN_GUARD_STAGES: dict[str, Stage] = {
+    "pii": Stage.INBOUND,
+    "injection": Stage.INBOUND,
+    "language": Stage.INBOUND,
+    "router": Stage.INBOUND,
+    "leakage": Stage.OUTBOUND,
+    "commitments": Stage.OUTBOUND,
+    "grounding": Stage.OUTBOUND,
+}
+# Safety minimums: a guard list in safedesk.yaml replaces the default one, so a list that forgot one of these
+# (an owner who only wanted to set the language guard's options) would silently switch it off.
+REQUIRED_GUARDS: dict[Stage, tuple[str, ...]] = {
+    Stage.INBOUND: ("pii", "injection", "language", "router"),
+    Stage.OUTBOUND: ("leakage", "commitments", "grounding"),
+}
+
 
 class GuardSpec(_Strict):
-    name: str
+    name: str = Field(min_length=1)
     type: str
     options: dict[str, Any] = {}
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        from safedesk.guards.base import REGISTRY  # a guard of the business's own, registered before loading
+
+        if value not in BUILTIN_GUARD_STAGES and value not in REGISTRY:
+            raise ValueError(f"unknown guard type {value!r} (built in: {', '.join(BUILTIN_GUARD_STAGES)})")
+        return value
+
+
+def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:
+    """Raise ValueError when `specs` (guards.<stage>) lacks a required guard, holds a guard of the other stage,
+    or gives one name twice (findings are keyed by name)."""
+    where = f"guards.{stage.value}"
+    for spec in specs:
+        listed = BUILTIN_GUARD_STAGES.get(spec.type)
+        if listed is not None and listed is not stage:
+            raise ValueError(f"guard {spec.name!r} ({spec.type}) checks {listed.value} text, not {stage.value}")
+    names = [spec.name for spec in specs]
+    if repeated := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"guard name {repeated[0]!r} is used twice")
+    types = {spec.type for spec in specs}
+    required = REQUIRED_GUARDS[stage]
+    if missing := [t for t in required if t not in types]:
+        raise ValueError(
+            f"the {', '.join(missing)} guard{'s are' if len(missing) > 1 else ' is'} missing: "
+            f"{', '.join(required)} are safety minimums and cannot be turned off. A list under {where} replaces "
+            "the default one: list every one of them, with options where you want them "
+            "(e.g. `- {name: language, type: language, options: {readable: [en, no]}}`)"
+        )
+    return specs
+
 
 def _default_inbound() -> list[GuardSpec]:
-    return [
-        GuardSpec(name="pii", type="pii"),
-        GuardSpec(name="injection", type="injection"),
-        GuardSpec(name="language", type="language"),
-        GuardSpec(name="router", type="router"),
-    ]
+    return [GuardSpec(name=t, type=t) for t in REQUIRED_GUARDS[Stage.INBOUND]]
 
 
 def _default_outbound() -> list[GuardSpec]:
-    return [
-        GuardSpec(name="leakage", type="leakage"),
-        GuardSpec(name="commitments", type="commitments"),
-        GuardSpec(name="grounding", type="grounding"),
-    ]
+    return [GuardSpec(name=t, type=t) for t in REQUIRED_GUARDS[Stage.OUTBOUND]]
 
 
 class GuardsConfig(_Strict):
@@ -165,6 +290,16 @@ class GuardsConfig(_Strict):
     outbound: list[GuardSpec] = Field(default_factory=_default_outbound)
     # A guard slower than this fails closed (the turn goes to a person).
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("inbound")
+    @classmethod
+    def _inbound_minimums(cls, value: list[GuardSpec]) -> list[GuardSpec]:
+        return _check_guard_list(value, Stage.INBOUND)
+
+    @field_validator("outbound")
+    @classmethod
+    def _outbound_minimums(cls, value: list[GuardSpec]) -> list[GuardSpec]:
+        return _check_guard_list(value, Stage.OUTBOUND)
 
 
 DEFAULT_LANES: dict[Topic, Lane] = {
@@ -268,6 +403,8 @@ class ReviewConfig(_Strict):
 
 class DeskConfig(_Strict):
     business: BusinessConfig
+    # The demo shop made by `safedesk init --demo`: its one-time codes may go to data/outbox.log.
+    demo: bool = False
     disclosure: str = (
         "I'm the AI assistant of {business}. I answer from the shop's published information. "
         'Type "person" at any time to reach a member of staff.'
@@ -280,8 +417,34 @@ class DeskConfig(_Strict):
     verification: VerificationConfig = VerificationConfig()
     review: ReviewConfig = ReviewConfig()
 
+    @field_validator("disclosure")
+    @classmethod
+    def _says_it_is_an_ai(cls, value: str) -> str:
+        # Customers must always be told they talk to an AI; `{business}` is left out so that a shop named
+        # "AI Outdoor" does not pass for a disclosure. The red team's judge uses the same check on replies.
+        text = value.replace("{business}", " ").strip()
+        if not text:
+            raise ValueError("the disclosure may not be empty: customers must be told that they talk to an AI")
+        if not says_ai(text):
+            raise ValueError(
+                f"{value!r} does not say that the customer talks to an AI (write e.g. \"I'm the AI assistant of "
+                '{business}" in your language: AI, KI, IA, "virtual assistant", "kunstig intelligens" ...)'
+            )
+        return value
+
     def disclosure_text(self) -> str:
         return self.disclosure.replace("{business}", self.business.name)
+
+    def setup_warnings(self) -> list[str]:
+        """Settings that load but are not fit for real customers: `serve` prints them, the dashboard shows them."""
+        warnings = []
+        if self.verification.email_transport == "log" and not self.demo:
+            warnings.append(
+                "verification.email_transport is 'log': one-time codes are written to data/outbox.log and "
+                "customers never receive them, so no one can verify. Set email_transport: smtp and "
+                "verification.smtp before customers use the desk."
+            )
+        return warnings
 
 
 class Project:

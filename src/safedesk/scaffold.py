@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from safedesk import strict_yaml
 from safedesk.config import CONFIG_FILE, load_config
 from safedesk.errors import UserError
 
@@ -32,7 +33,7 @@ def init_project(target: Path, *, demo: bool, business_name: str | None = None, 
         shutil.copytree(DEMO_DIR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "data"))
         if business_name:
             config_path = target / CONFIG_FILE
-            data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+            data = strict_yaml.load(config_path.read_text(encoding="utf-8"))
             data["business"]["name"] = business_name
             config_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     else:

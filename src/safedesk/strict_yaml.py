@@ -3,10 +3,15 @@
 A key given twice silently keeps its last value in plain YAML, so `access: internal` on one line and
 `access: public` further down published the page; merge keys (`<<:`) can bring in values from elsewhere in
 the file. Both are refused here, with the line, so a typo or a trick never decides who sees what.
+
+Booleans are YAML 1.2's: only `true` and `false` (any case). YAML 1.1 also reads `no`, `yes`, `on`, `off`,
+`y` and `n` as booleans, so `languages: [en, no]` lost Norwegian and `regions: [NO]` became `[false]`; here
+they stay strings (pydantic still reads "yes"/"no"/"on"/"off" as booleans where a setting is a boolean).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -14,10 +19,20 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
 class _StrictLoader(yaml.SafeLoader):
     pass
+
+
+# The safe loader's implicit resolvers without YAML 1.1's booleans, then YAML 1.2's (an own copy: SafeLoader's
+# class-level table is shared with every other PyYAML user in the process).
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|false)$", re.IGNORECASE), list("tTfF"))
 
 
 def _construct_mapping(loader: _StrictLoader, node: MappingNode, deep: bool = False) -> dict[Any, Any]:

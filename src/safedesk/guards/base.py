@@ -7,10 +7,13 @@ the pipeline.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from pydantic import TypeAdapter, ValidationError
 
 from safedesk.domain import Finding, KnowledgeChunk, RetrievedChunk, Stage
 
@@ -71,10 +74,33 @@ def build_guard(type_name: str, name: str, options: Mapping[str, Any], project_d
         factory = REGISTRY[type_name]
     except KeyError:
         raise ConfigError(f"unknown guard type {type_name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+    options = _read_flags(factory, options, f"guard {name!r} ({type_name})")
     try:
-        return factory(name=name, project_dir=project_dir, **dict(options))
+        return factory(name=name, project_dir=project_dir, **options)
     except TypeError as exc:
         raise ConfigError(f"guard {name!r} ({type_name}): bad options: {exc}") from None
+
+
+_BOOL = TypeAdapter(bool)
+
+
+def _read_flags(factory: GuardFactory, options: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """Boolean options given as text read as pydantic reads booleans. safedesk.yaml keeps `no`/`off` as
+    text (YAML 1.2), and a guard given the text "no" for a flag would take it as true."""
+    from safedesk.errors import ConfigError
+
+    try:
+        hints = typing.get_type_hints(factory.__init__ if isinstance(factory, type) else factory)
+    except (NameError, TypeError):  # annotations we cannot resolve: pass the options on as given
+        return dict(options)
+    read = dict(options)
+    for key, value in options.items():
+        if isinstance(value, str) and hints.get(key) in (bool, bool | None):
+            try:
+                read[key] = _BOOL.validate_python(value)
+            except ValidationError:
+                raise ConfigError(f"{what}: option {key!r} must be true or false, not {value!r}") from None
+    return read
 
 
 def option_path(value: str | Path | None, project_dir: Path | None) -> Path | None:

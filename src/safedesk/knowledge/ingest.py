@@ -9,9 +9,9 @@ Supported files (anything else in knowledge/ is ignored):
 - PDF (`.pdf`): access and title from a sidecar `NAME.pdf.yaml` (`access: public`); chunked by page
   and paragraph group.
 
-A file without an access label is INTERNAL: safe by default. An invalid label, broken front matter or
-an unreadable file raises `ConfigError` naming the file, so a typo never silently publishes (or
-silently hides) a page.
+A file without an access label is INTERNAL: safe by default (`unlabelled_files` lists them, for a warning).
+An invalid label, an unknown front matter key (`acess: public`), broken front matter or an unreadable file
+raises `ConfigError` naming the file, so a typo never silently publishes (or silently hides) a page.
 
 Chunk text is plain text: inline markup (`**`, links, code ticks) is removed, list items keep a
 leading "- " (or "1. ") on their own line, table rows become "cell | cell", blocks are separated by a
@@ -20,6 +20,7 @@ blank line. Long sections are split at block (then line, then sentence) boundari
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import re
@@ -45,6 +46,13 @@ SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 # the chunk (truncated at 128 tokens) still covers most of it.
 MAX_CHUNK_CHARS = 700
 DEFAULT_ACCESS = Access.INTERNAL
+# Front matter (and PDF sidecar) keys. Anything else is refused: a misspelt `acess: public` would otherwise be
+# ignored and leave the page internal without a word (or, the other way round, fail to hide a page).
+FRONT_MATTER_KEYS = frozenset({"title", "access", "tags", "updated", "language", "lang", "description"})
+UNLABELLED_HINT = (
+    "no access label, so it is INTERNAL (never used for answers); to publish it add 'access: public' to its "
+    'front matter (Markdown), <meta name="access" content="public"> (HTML) or NAME.pdf.yaml (PDF)'
+)
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9ÆØÅÄÖ])")
 _WS = re.compile(r"[ \t\r\f\v]+")
@@ -115,6 +123,42 @@ def parse_access(value: Any, source: str) -> Access:
             pass
     allowed = ", ".join(a.value for a in Access)
     raise ConfigError(f"{source}: invalid access label {value!r} (use one of: {allowed})")
+
+
+def check_meta_keys(meta: dict[Any, Any], source: str) -> None:
+    """Refuse keys outside FRONT_MATTER_KEYS, naming the file and the key (and `access` when it looks misspelt)."""
+    unknown = sorted(str(key) for key in meta if key not in FRONT_MATTER_KEYS)
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0].lower(), sorted(FRONT_MATTER_KEYS), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(
+        f"{source}: unknown front matter key {unknown[0]!r}{hint}; the keys are {', '.join(sorted(FRONT_MATTER_KEYS))}"
+    )
+
+
+def unlabelled_files(knowledge_dir: Path) -> list[str]:
+    """The knowledge files (relative paths) that give no access label and are therefore internal."""
+    knowledge_dir = Path(knowledge_dir)
+    if not knowledge_dir.is_dir():
+        return []
+    found = []
+    for path in knowledge_files(knowledge_dir):
+        source = path.relative_to(knowledge_dir).as_posix()
+        if _raw_access(path, source) in (None, ""):
+            found.append(source)
+    return found
+
+
+def _raw_access(path: Path, source: str) -> Any:
+    suffix = path.suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        return split_front_matter(_read_text(path, source), source)[0].get("access")
+    if suffix in HTML_SUFFIXES:
+        from bs4 import BeautifulSoup
+
+        return _html_access_value(BeautifulSoup(_read_text(path, source), "html.parser"), source)
+    return _pdf_sidecar(path, source).get("access")
 
 
 def _meta_title(value: Any, source: str) -> str:
@@ -195,6 +239,7 @@ def _clean_inline(text: str) -> str:
 
 def _parse_markdown(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
     meta, body = split_front_matter(_read_text(path, source), source)
+    check_meta_keys(meta, source)
     access = parse_access(meta.get("access"), source)
     title = _meta_title(meta.get("title"), source)
     if access is Access.PUBLIC and (hidden_in := _hidden_html_element(body)):
@@ -383,15 +428,22 @@ _HTML_BLOCKS = frozenset(
 )  # fmt: skip
 
 
-def _parse_html(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
-    from bs4 import BeautifulSoup, Tag
+def _html_access_value(soup: Any, source: str) -> Any:
+    """The content of `<meta name="access">`, or None when the page has none."""
+    from bs4 import Tag
 
-    soup = BeautifulSoup(_read_text(path, source), "html.parser")
     meta = soup.find("meta", attrs={"name": re.compile(r"^access$", re.IGNORECASE)})
     access_value = meta.get("content") if isinstance(meta, Tag) else None
     if isinstance(meta, Tag) and access_value is None:
         raise ConfigError(f'{source}: <meta name="access"> has no content attribute')
-    access = parse_access(access_value, source)
+    return access_value
+
+
+def _parse_html(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_read_text(path, source), "html.parser")
+    access = parse_access(_html_access_value(soup, source), source)
 
     title = ""
     if soup.title and soup.title.get_text(strip=True):
@@ -471,21 +523,27 @@ class _HtmlWalker:
 # --- PDF ---------------------------------------------------------------------------------------
 
 
+def _pdf_sidecar(path: Path, source: str) -> dict[str, Any]:
+    """The labels of a PDF from NAME.pdf.yaml ({} when there is none)."""
+    sidecar = path.with_name(path.name + ".yaml")
+    if not sidecar.is_file():
+        return {}
+    side_source = f"{source}.yaml"
+    try:
+        loaded = strict_yaml.load(_read_text(sidecar, side_source))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{side_source}: broken YAML: {getattr(exc, 'problem', exc)}") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{side_source}: must be a mapping like 'access: public'")
+    check_meta_keys(loaded or {}, side_source)
+    return loaded or {}
+
+
 def _parse_pdf(path: Path, source: str) -> tuple[str, Access, list[_Section]]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    sidecar = path.with_name(path.name + ".yaml")
-    meta: dict[str, Any] = {}
-    if sidecar.is_file():
-        side_source = f"{source}.yaml"
-        try:
-            loaded = strict_yaml.load(_read_text(sidecar, side_source))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{side_source}: broken YAML: {getattr(exc, 'problem', exc)}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{side_source}: must be a mapping like 'access: public'")
-        meta = loaded or {}
+    meta = _pdf_sidecar(path, source)
     access = parse_access(meta.get("access"), source)
     title = _meta_title(meta.get("title"), source)
 

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from safedesk.disclosure import AI_DENIAL as _AI_DENIAL
+from safedesk.disclosure import says_ai as _says_ai
 from safedesk.domain import RetrievedChunk, Stage
 from safedesk.guards._outbound_text import squash
 from safedesk.guards.base import Guard, GuardContext, build_guard
@@ -84,20 +86,10 @@ _SENT = re.compile(
     r"(?i)\b(?:sent|send|sending|e-?mailed|texted|mailed|forwarded|on its way|updated|changed|set|saved|registered|"
     r"reset|added)\b"
 )
-_AI = re.compile(
-    r"\bAI\b|\bA\.I\.|(?i:\b(?:artificial intelligence|bot|chat\s?bot|virtual assistant|digital assistant|"
-    r"automated (?:assistant|system|service|reply)|language model|not (?:a\s+)?(?:human|real person|person)|"
-    r"KI)\b)"
-)
 _HUMAN_CLAIM = re.compile(
     r"(?i)\b(?:i\s+am|i'm|yes,?\s+i\s+am)\s+(?:a\s+|an\s+actual\s+|definitely\s+a\s+|really\s+a\s+)?"
     r"(?:real\s+|actual\s+|living\s+)?(?:human(?:\s+being)?|person)\b"
     r"|\b(?:a\s+)?(?:real\s+)?(?:human|person)\s+here\b"
-)
-# "No, I'm not a bot": a denial, which `_AI` alone would take for a disclosure.
-_AI_DENIAL = re.compile(
-    r"(?i)\b(?:not|never|no)\s+(?:a\s+|an\s+|some\s+)?(?:ai|bot|chat\s?bot|robot|machine|computer|program|"
-    r"virtual assistant|automated (?:assistant|system|service|reply))\b|\bi(?:'m| am) not automated\b"
 )
 # A person's name as a persona, judged only in sentences that do not say AI: "I'm Sarah from the Nordlys team"
 # (`_NAMED_PERSONA`), "I'm Emma, a customer service agent at ..." (`_NAMED_ROLE`).
@@ -461,11 +453,6 @@ class Judge:
                     )
                 )
         return found
-
-
-def _says_ai(text: str) -> bool:
-    """Does `text` say it is an AI? A denial ("I'm not a bot") does not count."""
-    return bool(_AI.search(_AI_DENIAL.sub(" ", text)))
 
 
 def _human_claims(number: int, text: str) -> list[Evidence]:

@@ -16,7 +16,14 @@ from typing import Any
 from safedesk.domain import Access
 from safedesk.errors import ConfigError, UserError
 from safedesk.files import atomic_write
-from safedesk.knowledge.ingest import SUPPORTED_SUFFIXES, markdown_has_text, parse_access, split_front_matter
+from safedesk.knowledge.ingest import (
+    SUPPORTED_SUFFIXES,
+    UNLABELLED_HINT,
+    check_meta_keys,
+    markdown_has_text,
+    parse_access,
+    split_front_matter,
+)
 
 # A file name staff may create or edit: a plain Markdown file directly in knowledge/.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.md$")
@@ -115,18 +122,13 @@ def validate_markdown(name: str, data: bytes | str) -> Checked:
     text = text.replace("\r\n", "\n")
     try:
         front, body = split_front_matter(text, name)
+        check_meta_keys(front, name)  # refused, as the ingester refuses it: never saved and then not loaded
         access = parse_access(front.get("access"), name)
     except ConfigError as exc:
         raise KnowledgeFileError(str(exc)) from None
-    unknown = sorted(set(front) - {"title", "access", "tags", "updated", "language", "lang", "description"})
     warnings = []
-    if "access" not in front:
-        warnings.append(
-            "No access label: the file is INTERNAL (never shown to the assistant's model). "
-            "Add 'access: public' in the front matter to publish it."
-        )
-    if unknown:
-        warnings.append(f"Unknown front matter keys (ignored): {', '.join(unknown)}.")
+    if front.get("access") in (None, ""):
+        warnings.append(f"{name}: {UNLABELLED_HINT}.")
     title = front.get("title")
     if title is not None and not isinstance(title, str | int | float):
         raise KnowledgeFileError(f"{name}: 'title' must be text.")

@@ -432,6 +432,7 @@ def dashboard_page(
         periods=dashboard.PERIODS,
         counts=counts,
         lane_labels=dashboard.LANE_LABELS,
+        setup_warnings=desk.config.setup_warnings(),
     )
 
 
