@@ -128,7 +128,7 @@ def test_markdown_access_labels(tmp_path: Path, text: str, expected: Access) -> 
             "---\ntitle: Returns\nacess: public\n---\n" + BODY,
             "unknown front matter key 'acess' (did you mean 'access'?)",
         ),
-        ("---\naccess: public\nauthor: Kari\n---\n" + BODY, "unknown front matter key 'author'"),
+        ("---\nAccess: public\n---\n" + BODY, "unknown front matter key 'Access' (did you mean 'access'?)"),
     ],
 )
 def test_bad_front_matter_is_a_config_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -138,6 +138,12 @@ def test_bad_front_matter_is_a_config_error_naming_the_file(tmp_path: Path, text
         load_knowledge(tmp_path)
     assert "sub/bad-page.md" in str(info.value)
     assert message in str(info.value)
+
+
+def test_other_front_matter_keys_of_a_static_site_are_accepted(tmp_path: Path) -> None:
+    """Only a key that looks like a misspelt label is refused; an exported page keeps its author and date."""
+    write(tmp_path, "page.md", "---\ntitle: Returns\naccess: public\nauthor: Kari\ndate: 2026-01-02\n---\n" + BODY)
+    assert {c.access for c in load_knowledge(tmp_path)} == {Access.PUBLIC}
 
 
 def test_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:

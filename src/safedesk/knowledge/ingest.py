@@ -49,6 +49,7 @@ DEFAULT_ACCESS = Access.INTERNAL
 # Front matter (and PDF sidecar) keys. Anything else is refused: a misspelt `acess: public` would otherwise be
 # ignored and leave the page internal without a word (or, the other way round, fail to hide a page).
 FRONT_MATTER_KEYS = frozenset({"title", "access", "tags", "updated", "language", "lang", "description"})
+_LABEL_KEYS = ("access", "title")  # the keys a typo in which changes what the desk does with the page
 UNLABELLED_HINT = (
     "no access label, so it is INTERNAL (never used for answers); to publish it add 'access: public' to its "
     'front matter (Markdown), <meta name="access" content="public"> (HTML) or NAME.pdf.yaml (PDF)'
@@ -126,15 +127,19 @@ def parse_access(value: Any, source: str) -> Access:
 
 
 def check_meta_keys(meta: dict[Any, Any], source: str) -> None:
-    """Refuse keys outside FRONT_MATTER_KEYS, naming the file and the key (and `access` when it looks misspelt)."""
-    unknown = sorted(str(key) for key in meta if key not in FRONT_MATTER_KEYS)
-    if not unknown:
-        return
-    close = difflib.get_close_matches(unknown[0].lower(), sorted(FRONT_MATTER_KEYS), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ConfigError(
-        f"{source}: unknown front matter key {unknown[0]!r}{hint}; the keys are {', '.join(sorted(FRONT_MATTER_KEYS))}"
-    )
+    """Refuse a key that looks like a misspelt `access` or `title` (`acess: public`, `Access: public`): the
+    page would silently stay internal or lose its title. Other keys (author, date, slug ...) are the page's
+    own business, as in any static-site generator's front matter, and are ignored."""
+    for key in meta:
+        name = str(key)
+        if name in FRONT_MATTER_KEYS:
+            continue
+        close = difflib.get_close_matches(name.lower(), _LABEL_KEYS, n=1, cutoff=0.7)
+        if close:
+            raise ConfigError(
+                f"{source}: unknown front matter key {name!r} (did you mean {close[0]!r}?); the page would "
+                f"otherwise be loaded without its {close[0]}"
+            )
 
 
 def unlabelled_files(knowledge_dir: Path) -> list[str]:
