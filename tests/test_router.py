@@ -104,6 +104,20 @@ def test_route_table(router: RouterGuard, text: str, topic: Topic | None, lane: 
     assert route.reason
 
 
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "I want my money back for the lamp.",
+        "Where is my order 12345?",
+        "What are your opening hours?",
+        "I need help speaking with customer support.",  # read as `other` behind a name before
+    ],
+)
+@pytest.mark.parametrize("intro", ["This is Sigrid Haugland.", "Hello.", "Hi, my name is Ola Nordmann."])
+def test_an_introduction_does_not_change_the_lane(router: RouterGuard, intro: str, request_text: str) -> None:
+    assert lane_for(router.classify(f"{intro} {request_text}")) is lane_for(router.classify(request_text))
+
+
 EMOTION: list[tuple[str, bool, str | None]] = [
     ("This is the third time I'm writing, absolutely unacceptable!!", True, None),
     ("I am furious, the sofa arrived broken", True, "angry"),

@@ -499,6 +499,7 @@ MAX_SENTENCES = 8
 
 
 PART_MIN_SCORE = 0.5
+FILLER_SCORE = 0.8
 
 
 def _sentences(text: str) -> list[str]:
@@ -577,10 +578,12 @@ class RouterGuard:
         probs = self.model.predict_proba(batch)
         emo_probs = self.emotion_model.predict_proba(batch) if self.emotion_model is not None else None
         for row, i in enumerate(present):
-            topic, score = self._decide_topic(probs[row])
-            for part in _sentences(batch[row]):
+            parts = [(part, self.model.predict_proba_one(part)) for part in _sentences(batch[row])]
+            whole = self._without_filler(parts, probs[row])
+            topic, score = self._decide_topic(whole)
+            for _part, part_p in parts:
                 # "What's your return policy? Also, where is my order 555?": the riskier part decides.
-                part_topic, part_score = self._decide_topic(self.model.predict_proba_one(part))
+                part_topic, part_score = self._decide_topic(part_p)
                 # Only a sentence with a clear intent of its own escalates: a greeting or a name
                 # ("Hi, I'm Kari.") spreads its probability thin and must not pick a risky topic.
                 if _SEVERITY[part_topic] > _SEVERITY[topic] and part_score >= PART_MIN_SCORE:
@@ -595,6 +598,18 @@ class RouterGuard:
     def _decide_topic(self, p: np.ndarray) -> tuple[Topic, float]:
         best = decide_topic(p, self.topics, self.answer_guard, self.refuse_threshold)
         return self.topics[best], float(p[best])
+
+    def _without_filler(self, parts: list[tuple[str, np.ndarray]], p: np.ndarray) -> np.ndarray:
+        """The whole message's probabilities, read without its filler sentences ("This is Sigrid Haugland.",
+        "Hello.", "Thanks!": `other` with confidence >= FILLER_SCORE), which would otherwise pull a request
+        next to them towards the answer lane. Unchanged when no sentence, or every sentence, is filler."""
+        if Topic.OTHER not in self.topics:
+            return p
+        other = self.topics.index(Topic.OTHER)
+        kept = [part for part, part_p in parts if part_p[other] < FILLER_SCORE]
+        if not kept or len(kept) == len(parts):
+            return p
+        return self.model.predict_proba_one(" ".join(kept))
 
     def _decide_emotion(self, text: str, p: np.ndarray | None) -> tuple[bool, str | None, float]:
         cues = emotion_cues(text)
