@@ -438,3 +438,18 @@ def test_a_question_heading_does_not_drown_its_sentences() -> None:
     text = responder.respond(_request("What do you sell?", gift, about)).text
     assert text.startswith("We sell clothing, footwear")
     assert "Gift cards" not in text
+
+
+def test_a_price_question_prefers_a_price_to_any_number(responder: ApprovedAnswerResponder) -> None:
+    # "60 percent" is a number but not a price: it must not ride along on the bonus for amounts.
+    hit = _hit(
+        "We store bicycles over the winter from 1 November to 1 April for 990 NOK, including a basic service "
+        "in March.\n\nBring the bike in clean; we do not store bikes with flat batteries on e-bikes, please "
+        "charge to 60 percent.",
+        0.8,
+        title="Winter storage for your bike",
+        heading="Winter storage for your bike",
+    )
+    for question in ("How much does winter storage cost?", "What does winter storage cost?"):
+        draft = responder.respond(_request(question, hit))
+        assert "990 NOK" in draft.text and "60 percent" not in draft.text, draft.text

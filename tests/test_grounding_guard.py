@@ -64,6 +64,14 @@ SOURCES = {
         "Do you sell gift cards?",
         "Yes. Gift cards are available from 200 NOK to 5,000 NOK and are valid for 3 years. Holidays: 17 May.",
     ),
+    # One sentence with a positive and a negative clause.
+    "storage": chunk(
+        "storage",
+        "Winter storage for your bike",
+        "",
+        "We store bicycles over the winter for 990 NOK. Bring the bike in clean; we do not store bikes with flat "
+        "batteries on e-bikes, please charge to 60 percent.",
+    ),
 }
 
 
@@ -105,6 +113,13 @@ UNGROUNDED = [
     ("unsupported claim", ("delivery",), "We offer free next-day express delivery worldwide.", "unsupported_sentence"),
     ("hidden in boilerplate", ("delivery",), "Thanks! Delivery takes 30 minutes. Let me know!", "number"),
     ("zero-width digits", ("delivery",), "Delivery takes 3\u200b0 minutes.", "number"),
+    ("negative clause flipped", ("storage",), "We store bikes with flat batteries on e-bikes.", "unsupported_sentence"),
+    (
+        "positive clause flipped",
+        ("storage",),
+        "Do not bring the bike in clean; we do not store bikes with flat batteries on e-bikes.",
+        "unsupported_sentence",
+    ),
 ]
 
 
@@ -148,6 +163,13 @@ GROUNDED = [
     ("question", (), "Could you tell me your order number?"),
     ("empty", ("delivery",), ""),
     ("source lines", ("delivery",), "(Sources: Shipping; Returns)"),
+    (
+        "verbatim sentence with a positive and a negative clause",
+        ("storage",),
+        "Bring the bike in clean; we do not store bikes with flat batteries on e-bikes, please charge to 60 percent.",
+    ),
+    ("positive clause of a mixed sentence", ("storage",), "Bring the bike in clean."),
+    ("negative clause of a mixed sentence", ("storage",), "We do not store bikes with flat batteries on e-bikes."),
 ]
 
 

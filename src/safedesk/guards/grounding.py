@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,18 @@ class _SourceSentence:
     stems: frozenset[str]
     negated: bool
     chunk: int
+    # (stems, negated) per clause, split like a draft's clauses ("Bring it clean; we do not store ..."
+    # is one positive and one negative claim): polarity is compared clause with clause.
+    clauses: tuple[tuple[frozenset[str], bool], ...] = ()
+
+    def negated_for(self, stems: frozenset[str], weights: dict[str, float], negated: bool) -> bool:
+        """The polarity of the clause `stems` is most about (on a tie, the polarity `negated`)."""
+        best_w, best_neg = -1.0, self.negated
+        for clause_stems, clause_neg in self.clauses:
+            w = sum(weights.get(x, 0.0) for x in stems & clause_stems)
+            if w > best_w + 1e-9 or (abs(w - best_w) <= 1e-9 and clause_neg == negated):
+                best_w, best_neg = w, clause_neg
+        return best_neg
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,7 @@ class _Profile:
     weekdays: frozenset[int]
     text_lower: str
     df: dict[str, int]
+    quotes: frozenset[str]  # every source sentence in `_quote_key` form
 
     def weight(self, stem: str) -> float:
         """Rarer words weigh more ("customs" tells more than "delivery" which many sentences share)."""
@@ -106,7 +119,7 @@ class _Profile:
 
 
 @lru_cache(maxsize=4096)
-def _chunk_profile(chunk: KnowledgeChunk) -> tuple[_SourceChunk, tuple[tuple[str, frozenset[str], bool], ...], str]:
+def _chunk_profile(chunk: KnowledgeChunk) -> tuple[_SourceChunk, tuple[_SourceSentence, ...], str]:
     """One public chunk, analysed once (the knowledge base has a few hundred at most)."""
     text = expand_contractions(normalize(chunk.text))
     heading = expand_contractions(normalize(chunk.heading or ""))
@@ -124,11 +137,16 @@ def _chunk_profile(chunk: KnowledgeChunk) -> tuple[_SourceChunk, tuple[tuple[str
             negated = negated or lead_negated
         else:
             lead_negated = negated if s.text.endswith(":") else heading_negated
-        sents.append((s.text, content_stems(s.text), negated))
+        # A list item's clauses inherit the negation of their lead ("Products that cannot be returned:").
+        inherited = negated and not _NEGATION.search(s.text)
+        clauses = tuple(
+            (content_stems(c), inherited or bool(_NEGATION.search(c))) for c in _POLARITY_BREAK.split(s.text)
+        )
+        sents.append(_SourceSentence(s.text, content_stems(s.text), negated, -1, clauses))
         if _CLOSED.search(s.text):
             closed |= extract(s.text).weekdays
     if heading:
-        sents.append((heading, content_stems(heading), heading_negated))
+        sents.append(_SourceSentence(heading, content_stems(heading), heading_negated, -1, ()))
     name = title if not heading or heading == title else f"{title} › {heading}"
     profile = _SourceChunk(name, stems, entities.quantities, entities.weekdays, frozenset(closed))
     return profile, tuple(sents), f"{title}\n{heading}\n{text}".casefold()
@@ -143,7 +161,7 @@ def _profile(sources: tuple[KnowledgeChunk, ...]) -> _Profile:
     for i, chunk in enumerate(c for c in sources if c.is_public):
         profile, chunk_sentences, text_lower = _chunk_profile(chunk)
         chunks.append(profile)
-        sents += [_SourceSentence(t, st, neg, i) for t, st, neg in chunk_sentences]
+        sents += [replace(s, chunk=i) for s in chunk_sentences]
         texts.append(text_lower)
     df: dict[str, int] = {}
     for sent in sents:
@@ -156,6 +174,7 @@ def _profile(sources: tuple[KnowledgeChunk, ...]) -> _Profile:
         frozenset(d for c in chunks for d in c.weekdays),
         "\n".join(texts),
         df,
+        frozenset(_quote_key(s.text) for s in sents),
     )
 
 
@@ -311,7 +330,10 @@ class GroundingGuard:
                 label="unsupported_sentence",
             )
         # Polarity: copying a source sentence but dropping (or adding) its negation, clause by clause
-        # ("We ship to X, but not to Y" holds a positive and a negative claim).
+        # ("We ship to X, but not to Y" holds a positive and a negative claim). A sentence quoted word for
+        # word from a source says what the source says.
+        if _quote_key(raw) in profile.quotes or _quote_key(text) in profile.quotes:
+            return None
         clauses = [c for c in _POLARITY_BREAK.split(text) if len(content_stems(c) - _HEDGE_STEMS) >= 2]
         for clause in clauses if len(clauses) > 1 else [text]:
             contradicted = self._contradicted(clause, profile)
@@ -333,13 +355,14 @@ class GroundingGuard:
         # A verbatim copy (a list item quoted without its heading) keeps the source's meaning.
         if best_sent is None or stems == best_sent.stems or best_cov < self.min_support:
             return None
-        if best_sent.negated == negated:
-            return None
         weights = {x: profile.weight(x) for x in stems}
+        if best_sent.negated_for(stems, weights, negated) == negated:
+            return None
         total = sum(weights.values())
         best_w = sum(weights[x] for x in stems & best_sent.stems) / total
         for s in profile.sentences:
-            if s.negated == negated and sum(weights[x] for x in stems & s.stems) / total >= 0.95 * best_w:
+            agrees = s.negated_for(stems, weights, negated) == negated
+            if agrees and sum(weights[x] for x in stems & s.stems) / total >= 0.95 * best_w:
                 return None
         return best_sent
 
@@ -454,6 +477,11 @@ _ANSWER_PARTICLE = re.compile(r"(?i)^\s*(?:yes|no|nope|yep|ja|nei|nej|nein|sorry
 def _negated(text: str) -> bool:
     """Does the claim itself deny something? A leading "No," only answers the question."""
     return bool(_NEGATION.search(_ANSWER_PARTICLE.sub("", text)))
+
+
+def _quote_key(text: str) -> str:
+    """A sentence for a word-for-word comparison: case, spacing and end punctuation ignored."""
+    return " ".join(text.casefold().split()).rstrip(" .!?:;")
 
 
 def _clip(text: str, limit: int = 90) -> str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from safedesk.config import DEFAULT_LANES, PolicyConfig
+from safedesk.config import DEFAULT_LANES, MINIMUM_LANES, PolicyConfig
 from safedesk.domain import Finding, Lane, Stage, Topic
 from safedesk.errors import ConfigError
 from safedesk.guards._hashing import HashingVectorizer
@@ -83,6 +83,7 @@ class Route:
     emotion_label: str | None  # "angry" | "frustrated" | "distressed" | "urgent" | None
     emotion_score: float  # 0..1
     reason: str  # short and human: "asks about a refund; sounds angry"
+    rule: str | None = None  # set when a rule, not the model, chose the topic (`payment_details_change`)
 
 
 def lane_for(route: Route, policy: PolicyConfig | None = None) -> Lane:
@@ -499,12 +500,72 @@ MAX_SENTENCES = 8
 
 
 PART_MIN_SCORE = 0.5
+FILLER_SCORE = 0.8
 
 
 def _sentences(text: str) -> list[str]:
     """The sentences of a message worth classifying on their own (none when it is one sentence)."""
     parts = [p for p in _SENTENCE_END.split(text) if sum(ch.isalnum() for ch in p) >= 3]
     return parts[:MAX_SENTENCES] if len(parts) > 1 else []
+
+
+# The safety net under the topic model for bank-detail fraud ("we changed banks: refund to IBAN ...,
+# confirm the details are updated"): such a message must never reach the answer lane, whatever the
+# model reads (a name or a greeting in front can pull the whole message to `other`). English and
+# Norwegian; deliberately about payment details, so ordinary questions ("Can I pay by bank transfer?")
+# are left to the model.
+_BANK = (
+    r"(?:bank\s*(?:details|account|info\w*|number|connection|data)|banks|iban|bic|swift(?:\s*code)?|sort\s*code|"
+    r"routing\s*number|(?:bank\s*)?account\s*(?:number|no\b\.?|details)|payment\s*(?:details|info\w*)|"
+    r"payout\s*(?:details|account)|kontonummer\w*|kontonr\b\.?|bankkonto\w*|bankopplysning\w*|"
+    r"bankdetaljer\w*|kontoinformasjon\w*|betalingsinformasjon\w*)"
+)
+_CHANGE_VERB = r"(?:chang\w*|updat\w*|switch\w*|replac\w*|modif\w*|edit\w*|endr\w*|oppdater\w*|bytt\w*)"
+_DONE = r"(?:changed|updated|switched|replaced|saved|registered|on file|endret|oppdatert|byttet|lagret|registrert)"
+_BANK_DETAILS_CHANGE = re.compile(
+    rf"\b{_CHANGE_VERB}[^.?!\n]{{0,40}}?\b{_BANK}"
+    rf"|\b(?:new|different|another|ny|nytt|nye|annen|annet)\s+{_BANK}"
+    rf"|\b(?:changed|switched|moved|byttet)\s+(?:to\s+(?:a\s+)?(?:new\s+)?)?bank"
+    rf"|\b{_BANK}[^.?!\n]{{0,40}}?\b{_DONE}",
+    re.IGNORECASE,
+)
+# An IBAN (country code, check digits, groups of letters/digits; mod-97 checked, so a part number such
+# as "SH12 3456 7890" is not one) or a number after a bank-account word: bank details typed into the
+# chat are never a public-information question.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
+_ACCOUNT_NUMBER = re.compile(
+    r"\b(?:iban|account|konto|kontonummer|kontonr|bankkonto)\w*(?:\s*(?:number|nummer|nr|no)\b\.?)?"
+    r"\s*(?:is|er|:)?\s*(?:[a-z]{2}\d{2}\s?)?\d[\d. -]{6,30}\d\b",
+    re.IGNORECASE,
+)
+
+
+def _is_iban(candidate: str) -> bool:
+    """The IBAN check: the rearranged number (letters as 10..35) is 1 modulo 97."""
+    compact = candidate.replace(" ", "").upper()
+    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+    return 15 <= len(compact) <= 34 and int(digits) % 97 == 1
+
+
+# "Confirm the details are updated", "bekreft at kontonummeret er endret".
+_CONFIRM_UPDATED = re.compile(
+    rf"\b(?:confirm\w*|bekreft\w*)\b[^.?!\n]{{0,60}}?\b(?:details|bank|iban|account|email|e-mail|phone|number|"
+    rf"address|payment|card|konto\w*|e-post\w*|telefon\w*|adresse\w*)\b[^.?!\n]{{0,40}}?\b{_DONE}",
+    re.IGNORECASE,
+)
+# The topics the rule picks from (the model's most likely of them): none may be put in the answer lane.
+_PAYMENT_DETAIL_TOPICS = (Topic.REFUND, Topic.PAYMENT_METHOD_CHANGE, Topic.ACCOUNT_CHANGE)
+
+
+def payment_details_change(text: str) -> str | None:
+    """Why a message asks to change or confirm bank, payment or contact details (None if it does not)."""
+    if _BANK_DETAILS_CHANGE.search(text):
+        return "asks to change bank or payment details"
+    if _ACCOUNT_NUMBER.search(text) or any(_is_iban(m.group(0)) for m in _IBAN.finditer(text)):
+        return "gives a bank account number"
+    if _CONFIRM_UPDATED.search(text):
+        return "asks to confirm that details were updated"
+    return None
 
 
 # The emotion model's classes -> the Route's labels ("none" is not emotional).
@@ -577,24 +638,50 @@ class RouterGuard:
         probs = self.model.predict_proba(batch)
         emo_probs = self.emotion_model.predict_proba(batch) if self.emotion_model is not None else None
         for row, i in enumerate(present):
-            topic, score = self._decide_topic(probs[row])
-            for part in _sentences(batch[row]):
+            parts = [(part, self.model.predict_proba_one(part)) for part in _sentences(batch[row])]
+            whole = self._without_filler(parts, probs[row])
+            topic, score = self._decide_topic(whole)
+            for _part, part_p in parts:
                 # "What's your return policy? Also, where is my order 555?": the riskier part decides.
-                part_topic, part_score = self._decide_topic(self.model.predict_proba_one(part))
+                part_topic, part_score = self._decide_topic(part_p)
                 # Only a sentence with a clear intent of its own escalates: a greeting or a name
                 # ("Hi, I'm Kari.") spreads its probability thin and must not pick a risky topic.
                 if _SEVERITY[part_topic] > _SEVERITY[topic] and part_score >= PART_MIN_SCORE:
                     topic, score = part_topic, part_score
+            # Bank-detail changes never reach the answer lane, whatever the model read.
+            rule = payment_details_change(batch[row])
+            if rule and topic not in MINIMUM_LANES:
+                topic, score = self._payment_detail_topic(whole)
+            else:
+                rule = None
             emotional, label, e_score = self._decide_emotion(batch[row], None if emo_probs is None else emo_probs[row])
-            reason = TOPIC_REASONS[topic]
+            reason = _topic_reason(topic, rule)
             if emotional:
                 reason += "; " + _emotion_reason(label)
-            routes[i] = Route(topic, score, emotional, label, e_score, reason)
+            routes[i] = Route(topic, score, emotional, label, e_score, reason, rule)
         return routes
 
     def _decide_topic(self, p: np.ndarray) -> tuple[Topic, float]:
         best = decide_topic(p, self.topics, self.answer_guard, self.refuse_threshold)
         return self.topics[best], float(p[best])
+
+    def _without_filler(self, parts: list[tuple[str, np.ndarray]], p: np.ndarray) -> np.ndarray:
+        """The whole message's probabilities, read without its filler sentences ("This is Sigrid Haugland.",
+        "Hello.", "Thanks!": `other` with confidence >= FILLER_SCORE), which would otherwise pull a request
+        next to them towards the answer lane. Unchanged when no sentence, or every sentence, is filler."""
+        if Topic.OTHER not in self.topics:
+            return p
+        other = self.topics.index(Topic.OTHER)
+        kept = [part for part, part_p in parts if part_p[other] < FILLER_SCORE]
+        if not kept or len(kept) == len(parts):
+            return p
+        return self.model.predict_proba_one(" ".join(kept))
+
+    def _payment_detail_topic(self, p: np.ndarray) -> tuple[Topic, float]:
+        """The model's most likely topic for a change of payment details (refund, payment method, account)."""
+        scored = [(float(p[self.topics.index(t)]) if t in self.topics else 0.0, t) for t in _PAYMENT_DETAIL_TOPICS]
+        score, topic = max(scored, key=lambda pair: pair[0])
+        return topic, score
 
     def _decide_emotion(self, text: str, p: np.ndarray | None) -> tuple[bool, str | None, float]:
         cues = emotion_cues(text)
@@ -629,7 +716,7 @@ def route_findings(guard: str, route: Route) -> list[Finding]:
             kind="topic",
             label=route.topic.value,
             score=route.topic_score,
-            reason=TOPIC_REASONS[route.topic] if route.reason != "empty message" else "empty message",
+            reason=_topic_reason(route.topic, route.rule) if route.reason != "empty message" else "empty message",
         )
     ]
     if route.emotional and route.emotion_label:
@@ -643,6 +730,10 @@ def route_findings(guard: str, route: Route) -> list[Finding]:
             )
         )
     return findings
+
+
+def _topic_reason(topic: Topic, rule: str | None) -> str:
+    return f"{TOPIC_REASONS[topic]} ({rule})" if rule else TOPIC_REASONS[topic]
 
 
 def _emotion_reason(label: str | None) -> str:

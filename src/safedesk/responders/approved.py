@@ -73,6 +73,18 @@ _QUANTITY_QUESTION = re.compile(
     r"\b(?:how (?:many|much|long|soon|late|early|often|old)|what time|when|by what date|within how)\b", re.IGNORECASE
 )
 _QUANTITY = re.compile(r"\d")
+# A question about a price ("How much does winter storage cost?", "Hva koster ...?") is answered by a
+# sentence that states an amount of money or says free, not by any number ("charge to 60 percent").
+_PRICE_QUESTION = re.compile(
+    r"\b(?:cost|costs|price[sd]?|pricing|fees?|charge[sd]?|how much (?:is|are|will|would)|"
+    r"kost\w*|pris\w*|avgift\w*|gebyr\w*)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"\d(?:[\d ,.]*\d)?\s*(?:nok|sek|dkk|eur|usd|gbp|kr\b|kroner|kronor|euros?|dollars?|pounds?|[€$£]|,-)"
+    r"|(?:nok|sek|dkk|eur|usd|gbp|kr\.?|[€$£])\s*\d|\b(?:free|gratis|no charge|kostnadsfri\w*)\b",
+    re.IGNORECASE,
+)
 # Chunks (above the threshold) whose sentences compete; at most `max_sources` are quoted.
 _MAX_CANDIDATES = 4
 # Focus check. A question word that no retrieved section uses ("military", "wrapping", "guided") is
@@ -262,7 +274,9 @@ class ApprovedAnswerResponder:
         q_terms = set(terms(question))
         options = [opt for rank, hit in enumerate(hits) for opt in self._options(hit, rank, units[hit.chunk.chunk_id])]
         semantic = self._semantic(question, [_meaning_text(o) for o in options])
-        wants_quantity = bool(_QUANTITY_QUESTION.search(question))
+        wants_price = bool(_PRICE_QUESTION.search(question))
+        wants_quantity = wants_price or bool(_QUANTITY_QUESTION.search(question))
+        answers_quantity = _MONEY if wants_price else _QUANTITY
         scored: list[_Scored] = []
         for n, option in enumerate(options):
             lexical = 0.0
@@ -276,7 +290,7 @@ class ApprovedAnswerResponder:
                 unit_score = _SEM_WEIGHT * similarity + (1 - _SEM_WEIGHT) * lexical
             n_units = len(units[option.hit.chunk.chunk_id])
             unit_score += _POSITION_BONUS * (1 - option.units[-1] / max(n_units, 1))
-            if wants_quantity and option.kind == "sentence" and _QUANTITY.search(option.score_text):
+            if wants_quantity and option.kind == "sentence" and answers_quantity.search(option.score_text):
                 unit_score += _QUANTITY_BONUS
             total = _UNIT_WEIGHT * unit_score + (1 - _UNIT_WEIGHT) * option.hit.score
             scored.append(_Scored(total, unit_score, option))
