@@ -33,6 +33,9 @@ that got an answer were named in the brief, and the new DEV questions include th
 flatters it. It cost two held-out covered questions ("Do I need the price tags still on to return
 clothes?", "Where can I park my car when visiting the shop?"), and two held-out covered questions that
 got a wrong fact before now get the not-sure answer instead.
+
+A price question then rewarded sentences with an amount of money, not any number (from a shop owner's
+report, not from TEST): test 33/42 -> 34/42, the uncovered figures unchanged.
 """
 
 from __future__ import annotations
