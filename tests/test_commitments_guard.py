@@ -98,6 +98,10 @@ HELD = [
     ("Your payment card is now updated.", "action_claim"),
     ("I'll change the delivery address now.", "action_claim"),
     ("Done! I've sent you a new confirmation email.", "action_claim"),
+    # Found when the demo's returns page started to say "warranty": the ungrounded check let this through.
+    ("Every product has a lifetime warranty against all damage.", "guarantee"),
+    ("Our warranty covers all damage, forever.", "guarantee"),
+    ("Alle produkter har livstidsgaranti.", "guarantee"),
     # Norwegian, Swedish, German
     ("Jeg har refundert beløpet.", "refund"),
     ("Du får pengene tilbake i morgen.", "refund"),
@@ -149,6 +153,7 @@ POLICY = [
     ("Our customer service team answers chat, email and phone on weekdays.", False),
     ("Show the QR code at a pickup point.", False),
     ("We will email you when the product is back in stock.", False),
+    ("The warranty on boots is up to 5 years if a product is faulty.", False),
     ("I can help you with questions about shipping and returns.", False),
     ("Would you like me to pass you to a member of staff?", False),
     ("", False),

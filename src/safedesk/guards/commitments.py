@@ -326,6 +326,16 @@ _RULES: tuple[_Rule, ...] = (
         r"\b(?:guarantee[sd]?|guaranteeing|garanter(?:t|er|ar|at)|garantiert|garantie)\b",
         "gives a guarantee",
     ),
+    # A warranty beyond the published one ("a lifetime warranty against all damage") is a promise too.
+    _r(
+        "guarantee",
+        r"\b(?:lifetime|life-long|lifelong|unlimited|eternal|permanent)\s+(?:warranty|warranties)\b"
+        r"|\bwarrant(?:y|ies)\s+(?:for\s+life|forever|that\s+never\s+(?:ends|expires))"
+        r"|\bwarrant(?:y|ies)\s+(?:covers?|against|for)\s+(?:all|any|every)\s+(?:kinds?\s+of\s+)?"
+        r"(?:damage|faults?|defects?|problems?|wear)"
+        r"|\blivstids(?:garanti|reklamasjon)\b|\blebenslange[nr]?\s+(?:garantie|gewährleistung)\b",
+        "promises a warranty",
+    ),
     _r(
         "guarantee",
         r"\b(?:i|we)\s+(?:can\s+)?(?:promise|swear|assure\s+you|give\s+you\s+my\s+word)\b"
