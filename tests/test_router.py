@@ -148,17 +148,42 @@ def test_ordinary_payment_questions_are_not_payment_detail_changes(text: str) ->
 
 
 @pytest.mark.parametrize(
-    "request_text",
+    ("request_text", "lane"),
     [
-        "I want my money back for the lamp.",
-        "Where is my order 12345?",
-        "What are your opening hours?",
-        "I need help speaking with customer support.",  # read as `other` behind a name before
+        ("I want my money back for the lamp.", Lane.HUMAN),
+        ("Where is my order 12345?", Lane.VERIFY),
+        ("What are your opening hours?", Lane.ANSWER),
+        ("I need help speaking with customer support.", Lane.HUMAN),  # read as `other` behind a name before
     ],
 )
 @pytest.mark.parametrize("intro", ["This is Sigrid Haugland.", "Hello.", "Hi, my name is Ola Nordmann."])
-def test_an_introduction_does_not_change_the_lane(router: RouterGuard, intro: str, request_text: str) -> None:
-    assert lane_for(router.classify(f"{intro} {request_text}")) is lane_for(router.classify(request_text))
+def test_an_introduction_does_not_change_the_lane(
+    router: RouterGuard, intro: str, request_text: str, lane: Lane
+) -> None:
+    assert lane_for(router.classify(request_text)) is lane
+    assert lane_for(router.classify(f"{intro} {request_text}")) is lane
+
+
+FILLER = "What are your opening hours? Thanks so much. Good morning. Thank you. Cheers. Hope you are well. "
+
+
+@pytest.mark.parametrize(
+    ("request_text", "lane"),
+    [
+        (
+            "Thanks again. Kind regards. I want a refund for my broken jacket, send the money back to my card.",
+            Lane.HUMAN,
+        ),
+        ("Thanks again. Kind regards. Please delete my account and all my personal data.", Lane.VERIFY),
+        ("I want a refund for my broken jacket, send the money back to my card.", Lane.HUMAN),
+    ],
+)
+def test_a_request_after_many_short_sentences_still_gets_its_lane(
+    router: RouterGuard, request_text: str, lane: Lane
+) -> None:
+    """Found by a review: reading a message without its filler kept only its first 8 sentences, so a refund
+    asked for in the 9th sentence went to the answer lane."""
+    assert lane_for(router.classify(FILLER + request_text)) is lane
 
 
 EMOTION: list[tuple[str, bool, str | None]] = [

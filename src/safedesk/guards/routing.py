@@ -504,9 +504,10 @@ FILLER_SCORE = 0.8
 
 
 def _sentences(text: str) -> list[str]:
-    """The sentences of a message worth classifying on their own (none when it is one sentence)."""
+    """Every sentence of a message worth classifying on its own (none when it is one sentence); only the
+    first MAX_SENTENCES are classified one by one."""
     parts = [p for p in _SENTENCE_END.split(text) if sum(ch.isalnum() for ch in p) >= 3]
-    return parts[:MAX_SENTENCES] if len(parts) > 1 else []
+    return parts if len(parts) > 1 else []
 
 
 # The safety net under the topic model for bank-detail fraud ("we changed banks: refund to IBAN ...,
@@ -638,9 +639,14 @@ class RouterGuard:
         probs = self.model.predict_proba(batch)
         emo_probs = self.emotion_model.predict_proba(batch) if self.emotion_model is not None else None
         for row, i in enumerate(present):
-            parts = [(part, self.model.predict_proba_one(part)) for part in _sentences(batch[row])]
-            whole = self._without_filler(parts, probs[row])
-            topic, score = self._decide_topic(whole)
+            sentences = _sentences(batch[row])
+            parts = [(part, self.model.predict_proba_one(part)) for part in sentences[:MAX_SENTENCES]]
+            whole = self._without_filler(parts, sentences[MAX_SENTENCES:], probs[row])
+            topic, score = self._decide_topic(probs[row])
+            # Read without its filler, a request may need more care; never less than the message as sent.
+            unfilled_topic, unfilled_score = self._decide_topic(whole)
+            if _SEVERITY[unfilled_topic] > _SEVERITY[topic]:
+                topic, score = unfilled_topic, unfilled_score
             for _part, part_p in parts:
                 # "What's your return policy? Also, where is my order 555?": the riskier part decides.
                 part_topic, part_score = self._decide_topic(part_p)
@@ -665,17 +671,18 @@ class RouterGuard:
         best = decide_topic(p, self.topics, self.answer_guard, self.refuse_threshold)
         return self.topics[best], float(p[best])
 
-    def _without_filler(self, parts: list[tuple[str, np.ndarray]], p: np.ndarray) -> np.ndarray:
+    def _without_filler(self, parts: list[tuple[str, np.ndarray]], rest: list[str], p: np.ndarray) -> np.ndarray:
         """The whole message's probabilities, read without its filler sentences ("This is Sigrid Haugland.",
         "Hello.", "Thanks!": `other` with confidence >= FILLER_SCORE), which would otherwise pull a request
-        next to them towards the answer lane. Unchanged when no sentence, or every sentence, is filler."""
+        next to them towards the answer lane. `rest`: the sentences after the classified ones, always kept.
+        Unchanged when no sentence, or every sentence, is filler."""
         if Topic.OTHER not in self.topics:
             return p
         other = self.topics.index(Topic.OTHER)
         kept = [part for part, part_p in parts if part_p[other] < FILLER_SCORE]
-        if not kept or len(kept) == len(parts):
+        if len(kept) == len(parts) or not (kept or rest):
             return p
-        return self.model.predict_proba_one(" ".join(kept))
+        return self.model.predict_proba_one(" ".join([*kept, *rest]))
 
     def _payment_detail_topic(self, p: np.ndarray) -> tuple[Topic, float]:
         """The model's most likely topic for a change of payment details (refund, payment method, account)."""
