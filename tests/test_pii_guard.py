@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from safedesk.domain import Finding, Stage
+from safedesk.domain import Access, Finding, KnowledgeChunk, Stage
 from safedesk.errors import ConfigError
 from safedesk.guards import build_guard
 from safedesk.guards.base import GuardContext
 from safedesk.guards.pii import DEFAULT_REGIONS, PiiGuard, PiiSpan, spacy_model_path, worth_ner
+from safedesk.knowledge.published import PublishedNames
 
 
 @pytest.fixture(scope="module")
@@ -340,14 +341,41 @@ def test_thread_safe(guard: PiiGuard) -> None:
         assert list(pool.map(guard.analyze, texts)) == expected
 
 
+def _published(*pages: str, business: str = "Eikeland Sykkel") -> PublishedNames:
+    chunks = [KnowledgeChunk(f"c{i}", "Page", "", text, "p.md", Access.PUBLIC) for i, text in enumerate(pages)]
+    return PublishedNames.of(chunks, business)
+
+
 def test_check_leaves_names_the_business_published_and_hides_the_rest(guard: PiiGuard) -> None:
-    published = frozenset({"bosch", "shimano", "kari"})
-    ctx = GuardContext(
-        conversation_id="c1", stage=Stage.INBOUND, business_name="Eikeland Sykkel", public_names=published
-    )
+    published = _published("We service e-bikes from Bosch and Shimano. Ask Kari in the workshop.")
+    ctx = GuardContext(conversation_id="c1", stage=Stage.INBOUND, published=published)
     text = "Kari Nordmann here. Is the Bosch motor better than Shimano? Ask Eikeland."
     hidden = {text[f.span[0] : f.span[1]] for f in guard.check(text, ctx) if f.label == "PERSON"}
     assert any("Nordmann" in h for h in hidden)  # a customer's full name: only part of it is published
     assert not any(h in ("Bosch", "Shimano", "Eikeland") for h in hidden)
     without = {text[f.span[0] : f.span[1]] for f in guard.check(text, GuardContext("c1", Stage.INBOUND))}
-    assert any("Nordmann" in h for h in without)  # with nothing published, nothing changes for names
+    assert {"Shimano", "Eikeland"} <= without  # with nothing published, the brands were read as names
+
+
+@pytest.mark.parametrize(
+    ("name", "covered"),
+    [
+        ("Bosch", True),
+        ("Bosch e-bikes", True),  # the other word is on the pages too
+        ("Shimano Nordic", True),  # the phrase is on a page
+        ("Eikeland Sykkel", True),  # the business's name
+        # Found by a review: every capitalised word of any page, and of the business name, counted on its own.
+        ("Ingrid Hansen", False),  # "Ingrid" on the about page and "Hansen" in the shop's name
+        ("Ingrid hansen", False),  # a lower-case surname was not looked at
+        ("Bergen nordmann", False),
+        ("Returns", False),  # only ever capitalised at the start of a sentence
+        ("Kari Eikeland", False),
+    ],
+)
+def test_only_what_the_business_published_counts_as_published(name: str, covered: bool) -> None:
+    published = _published(
+        "Returns are free. Ask Ingrid in the workshop about e-bikes from Bosch.",
+        "We are the importer of Shimano Nordic parts in Bergen.",
+        business="Hansen Eikeland Sykkel",
+    )
+    assert published.covers(name) is covered

@@ -38,6 +38,7 @@ from safedesk.domain import (
 from safedesk.errors import IdempotencyConflict, ResponderError, SafeDeskError, TurnInProgress
 from safedesk.guards.base import Guard, GuardContext
 from safedesk.knowledge.base import KnowledgeBase
+from safedesk.knowledge.published import PublishedNames
 from safedesk.policy import WITH_STAFF, DraftAction, DraftVerdict, asks_if_human, decide, review_draft
 from safedesk.redaction import Pseudonymizer, placeholders_in_words
 from safedesk.responders.base import Responder
@@ -126,6 +127,7 @@ class TurnPipeline:
         self.db = db
         self.vault = vault
         self.knowledge = knowledge
+        self._published: tuple[tuple[str, str], PublishedNames] | None = None
         self.responder = responder
         self.inbound = list(inbound)
         self.outbound = list(outbound)
@@ -388,7 +390,7 @@ class TurnPipeline:
             conversation_id=cid,
             stage=Stage.INBOUND,
             business_name=self.config.business.name,
-            public_names=self.knowledge.public_names,
+            published=self._published_names(),
         )
         turn.findings = self._run_guards(self.inbound, turn.text, ctx, turn, "inbound")
         redacted = self._redact(session, turn)
@@ -713,6 +715,15 @@ class TurnPipeline:
                 message_id=message_id,
                 reply_id=reply.id,
             )
+
+    def _published_names(self) -> PublishedNames:
+        """The names on the public pages and the business's name, rebuilt when the knowledge changes."""
+        key = (self.knowledge.fingerprint, self.config.business.name)
+        cached = self._published
+        if cached is None or cached[0] != key:
+            cached = (key, PublishedNames.of(self.knowledge.public_chunks, self.config.business.name))
+            self._published = cached
+        return cached[1]
 
     def _refresh_knowledge(self) -> None:
         """Re-ingest changed knowledge at most once a second. A broken file empties the public index

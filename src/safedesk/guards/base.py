@@ -17,6 +17,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from safedesk.domain import Finding, KnowledgeChunk, RetrievedChunk, Stage
 
+if typing.TYPE_CHECKING:
+    from safedesk.knowledge.published import PublishedNames
+
 
 @dataclass(frozen=True, slots=True)
 class GuardContext:
@@ -33,8 +36,8 @@ class GuardContext:
     # Non-public knowledge and planted canaries, for the leakage guard. Never given to a responder.
     protected_chunks: tuple[KnowledgeChunk, ...] = ()
     canaries: tuple[str, ...] = ()
-    # Inbound: capitalised words of the public knowledge, case-folded (a name there is no customer's secret).
-    public_names: frozenset[str] = frozenset()
+    # Inbound: the names the business published (brands, streets, its own name): no customer's secret.
+    published: PublishedNames | None = None
     # The verified customer of this conversation, if any (id from customers.csv).
     verified_customer_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

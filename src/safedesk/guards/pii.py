@@ -432,8 +432,12 @@ class PiiGuard:
         return _resolve(spans, text)
 
     def check(self, text: str, ctx: GuardContext) -> list[Finding]:
-        published = ctx.public_names | {w.casefold() for w in _WORD.findall(ctx.business_name)}
-        spans = [s for s in self.analyze(text) if not _published_name(s, text, published)]
+        published = ctx.published
+        spans = [
+            s
+            for s in self.analyze(text)
+            if not (published and s.type == "PERSON" and published.covers(text[s.start : s.end]))
+        ]
         return [
             Finding(
                 guard=self.name,
@@ -449,19 +453,6 @@ class PiiGuard:
     def redact(self, text: str, mapping: Mapping[str, str] | None = None) -> Redaction:
         """Analyse and pseudonymise in one go (stable placeholders given the conversation's mapping)."""
         return Pseudonymizer().redact(text, self.analyze(text), mapping)
-
-
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-
-
-def _published_name(span: PiiSpan, text: str, public_names: frozenset[str]) -> bool:
-    """A "name" whose capitalised words the business published itself ("Bosch e-bikes", "Shimano Nordic"):
-    a brand or place from its own pages, which retrieval needs to see. A customer's full name is not on
-    them ("Bosch Hansen" stays hidden)."""
-    if span.type != "PERSON" or not public_names:
-        return False
-    capitalised = [w for w in _WORD.findall(text[span.start : span.end]) if w[0].isupper()]
-    return bool(capitalised) and all(w.casefold() in public_names for w in capitalised)
 
 
 def _project_regions(project_dir: Path | None) -> list[str] | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -54,20 +53,6 @@ def knowledge_fingerprint(knowledge_dir: Path) -> str:
     else:
         digest.update(b"<missing>")
     return digest.hexdigest()
-
-
-_CAPITALISED_WORD = re.compile(r"\b[^\W\d_][\w'’-]*")
-
-
-def public_names(chunks: Sequence[KnowledgeChunk]) -> frozenset[str]:
-    """The capitalised words the business itself published (brands, streets, its own name), case-folded.
-    A customer who writes "Bosch" means the brand on the shop's page, not a person to hide from the model."""
-    names: set[str] = set()
-    for chunk in chunks:
-        if chunk.is_public:
-            for text in (chunk.title, chunk.heading, chunk.text):
-                names.update(m.group(0).casefold() for m in _CAPITALISED_WORD.finditer(text) if m.group(0)[0].isupper())
-    return frozenset(names)
 
 
 # Adds chunks the knowledge files do not hold, given the loaded ones (see knowledge/business_facts.py).
@@ -135,8 +120,7 @@ class KnowledgeBase:
         chunks = self._plant_canaries(chunks)
         retriever = PublicRetriever(chunks, self.embedder, cache_dir=self.cache_dir)
         # Swap everything at once so a concurrent reader never sees chunks and index out of step.
-        names = public_names(retriever.chunks)
-        self._state = (chunks, retriever, tuple(c for c in chunks if not c.is_public), fingerprint, names)
+        self._state = (chunks, retriever, tuple(c for c in chunks if not c.is_public), fingerprint)
 
     @property
     def chunks(self) -> tuple[KnowledgeChunk, ...]:
@@ -160,11 +144,6 @@ class KnowledgeBase:
     @property
     def fingerprint(self) -> str:
         return self._state[3]
-
-    @property
-    def public_names(self) -> frozenset[str]:
-        """Capitalised words of the public knowledge, case-folded ("bosch", "strandgaten"): see `public_names`."""
-        return self._state[4]
 
     def public_titles(self) -> list[str]:
         """Titles of the public knowledge files, in file order, without duplicates."""
@@ -191,7 +170,7 @@ class KnowledgeBase:
                 log.error("knowledge not reloaded, answering from no public knowledge until fixed: %s", exc)
                 self.last_error = str(exc)
                 empty = PublicRetriever((), self.embedder, cache_dir=self.cache_dir)
-                self._state = ((), empty, self.protected_chunks, fingerprint, frozenset())
+                self._state = ((), empty, self.protected_chunks, fingerprint)
                 raise
             self._install(chunks, fingerprint)
             self.last_error = None
