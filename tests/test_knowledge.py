@@ -750,8 +750,16 @@ def test_configured_hours_become_public_knowledge_only_when_no_page_states_times
         "- Sunday: closed",
     ]
     assert "Europe/Oslo" in added[0].text
-    write(tmp_path, "hours.md", "---\naccess: public\n---\n# Hours\n\nWe are open 9.00 – 17.00 on weekdays.\n")
-    assert not any(c.source == "safedesk.yaml" for c in with_business_facts(load_knowledge(tmp_path), business))
+    default = BusinessConfig(name="Eikeland Sykkel")  # the built-in hours: the owner never wrote them
+    assert not any(c.source == "safedesk.yaml" for c in with_business_facts(load_knowledge(tmp_path), default))
+    # Found by a review: a page giving hours in another form ("10-18", "10am-6pm") got a contradicting chunk.
+    for stated in ("We are open 9.00 – 17.00 on weekdays.", "Our store is open Monday to Saturday 10-18.",
+                   "Customer service: 10am-6pm.", "Åpningstider: se butikken.", "Vi har åpent kl. 10–18."):  # fmt: skip
+        write(tmp_path, "hours.md", f"---\naccess: public\n---\n# Hours\n\n{stated}\n")
+        chunks = with_business_facts(load_knowledge(tmp_path), business)
+        assert not any(c.source == "safedesk.yaml" for c in chunks), stated
+    write(tmp_path, "hours.md", "---\naccess: public\n---\n# Shipping\n\nDelivery takes 2-4 business days.\n")
+    assert any(c.source == "safedesk.yaml" for c in with_business_facts(load_knowledge(tmp_path), business))
 
 
 def test_a_desk_answers_opening_hours_from_its_config_and_keeps_them_after_a_reload(tmp_path: Path) -> None:
