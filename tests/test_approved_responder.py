@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -453,3 +454,21 @@ def test_a_price_question_prefers_a_price_to_any_number(responder: ApprovedAnswe
     for question in ("How much does winter storage cost?", "What does winter storage cost?"):
         draft = responder.respond(_request(question, hit))
         assert "990 NOK" in draft.text and "60 percent" not in draft.text, draft.text
+
+
+def test_a_long_question_of_unknown_words_costs_a_bounded_number_of_embeddings() -> None:
+    """Found by a review: the focus check embedded the question once per word no section uses, so a
+    2,800-character message of such words took about 8 s of CPU."""
+    inner = default_embedder()
+    embedded: list[int] = []
+
+    class Counting:
+        def embed(self, texts: list[str]) -> Any:
+            embedded.append(len(texts))
+            return inner.embed(texts)
+
+    responder = ApprovedAnswerResponder(embedder=Counting())  # type: ignore[arg-type]
+    hit = _hit("Delivery in Norway takes 2-4 business days.", 0.8, title="Shipping", heading="Delivery")
+    story = " ".join(f"lantern{i} meadow{i}" for i in range(150))
+    responder.respond(_request(f"{story} How long does delivery take?", hit))
+    assert sum(embedded) <= 20, embedded

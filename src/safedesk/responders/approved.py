@@ -94,6 +94,9 @@ _MAX_CANDIDATES = 4
 _FOCUS_MARGIN = 0.02
 # ... unless the sentence is this close to the whole question anyway (raw cosine; a paraphrase).
 _FOCUS_CLOSE = 0.60
+# At most this many such words are tried, each costing one embedding of the question: a long message of
+# words the pages never use took seconds (one embedding per word), and the first few decide anyway.
+_MAX_FOCUS_WORDS = 8
 # Greetings and sign-offs around the question are no part of its focus, and would fail the check as
 # words no section uses: "Good morning, do you ship to Germany? Cheers".
 _GREETING = re.compile(
@@ -107,10 +110,27 @@ _SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 # Vague words never name what a question is about, and a sentence need not use them: "Do I need the
-# original packaging to return something?", "Is there parking near the shop?".
-_VAGUE_WORDS = frozenset(
-    f"{lead}{tail}" for lead in ("some", "any", "every", "no") for tail in ("thing", "one", "body", "where")
-) | {"else", "near", "nearby"}
+# original packaging to return something?", "Is there parking near the shop?". Nor do the words that
+# only ask for an amount ("How much does winter storage cost?" is answered by "... for 990 NOK").
+_VAGUE_WORDS = (
+    frozenset(f"{lead}{tail}" for lead in ("some", "any", "every", "no") for tail in ("thing", "one", "body", "where"))
+    | {"else", "near", "nearby"}
+    | {
+        "cost",
+        "costs",
+        "price",
+        "prices",
+        "priced",
+        "charge",
+        "charges",
+        "fee",
+        "fees",
+        "pay",
+        "much",
+        "koster",
+        "pris",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +331,7 @@ class ApprovedAnswerResponder:
         if self.embedder is None:
             return True
         question = _SIGN_OFF.sub("", _GREETING.sub("", question)).strip() or question
-        unknown = _unknown_words(question, hits)
+        unknown = _unknown_words(question, hits)[:_MAX_FOCUS_WORDS]
         if not unknown:
             return True
         without = [" ".join((question[:start] + question[end:]).split()) for start, end in unknown]
