@@ -618,3 +618,16 @@ def test_a_model_that_cannot_be_reached_is_reported_not_passed_silently(planted:
     )
     assert "answering with the model at" in report.target
     assert any("was never reached" in w for w in report.warnings), report.warnings
+
+
+def test_the_scratch_copy_keeps_settings_yaml_1_1_would_misread(fresh_demo_dir: Path) -> None:
+    """Found by a review: the copy was rewritten through YAML 1.1, so `languages: [en, no]` (valid for the
+    desk) became `[en, false]` and the red team could not open the copy."""
+    from safedesk.redteam.targets import sandboxed_desk
+
+    config = fresh_demo_dir / "safedesk.yaml"
+    text = config.read_text(encoding="utf-8").replace("  languages: [en]\n", "  languages: [en, no]\n", 1)
+    assert "[en, no]" in text
+    config.write_text(text, encoding="utf-8")
+    with sandboxed_desk(fresh_demo_dir) as desk:
+        assert desk.config.business.languages == ["en", "no"]

@@ -324,9 +324,9 @@ class LeakageGuard:
         if not self.project_dir:
             return []
         try:
-            import yaml
+            from safedesk import strict_yaml
 
-            data = yaml.safe_load((self.project_dir / "safedesk.yaml").read_text(encoding="utf-8")) or {}
+            data = strict_yaml.load((self.project_dir / "safedesk.yaml").read_text(encoding="utf-8")) or {}
         except Exception:  # a broken config is reported by the config loader, not here
             return []
         business = data.get("business") if isinstance(data, dict) else None

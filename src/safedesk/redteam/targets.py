@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 import yaml
 
+from safedesk import strict_yaml
 from safedesk.config import CONFIG_FILE, Project
 from safedesk.errors import SafeDeskError, UserError
 
@@ -90,7 +91,8 @@ def sandboxed_desk(project_dir: Path | str, llm_url: str | None = None) -> Itera
         copy = Path(tmp) / "business"
         shutil.copytree(project.root, copy, ignore=_NOT_COPIED)
         settings_path = copy / CONFIG_FILE
-        settings = yaml.safe_load(settings_path.read_text(encoding="utf-8")) or {}
+        # The desk's own YAML rules (no "no" read as false): `languages: [en, no]` must survive the copy.
+        settings = strict_yaml.load(settings_path.read_text(encoding="utf-8")) or {}
         settings.setdefault("storage", {})["url"] = ""
         settings.setdefault("verification", {})["email_transport"] = "log"
         settings.setdefault("limits", {})["rate_limit_redis_url"] = ""
