@@ -139,6 +139,12 @@ def test_redact_mapping_is_extended_so_a_second_text_never_restores_into_the_fir
     restored = run("redact", "--restore", str(mapping), stdin="Dear <PERSON_1>, and <PERSON_2>; <PHONE_7>\n")
     assert restored.stdout == "Dear Sigrid Haugland, and Magnus Olsen; <PHONE_7>\n"
     assert "<PHONE_7>" in restored.stderr and "not in" in restored.stderr  # said, not silently left
+    # Found by a review: any JSON object of strings was trusted, so a file mapping a name to itself let the
+    # originals through as if they had been redacted.
+    forged = tmp_path / "forged.json"
+    forged.write_text('{"Kari Nordmann": "Kari Nordmann"}', encoding="utf-8")
+    refused = run("redact", "--mapping", str(forged), stdin="Customer Kari Nordmann wants a refund.\n")
+    assert refused.returncode == 2 and "Kari Nordmann" not in refused.stdout and "PLACEHOLDER" in refused.stderr
 
 
 def test_redteam_against_an_endpoint_says_before_the_run_that_customers_may_get_codes(demo_dir: Path) -> None:

@@ -399,12 +399,19 @@ def redact(
 
 
 def _read_redact_mapping(path: Path) -> dict[str, str]:
+    from safedesk.redaction import OUR_PLACEHOLDER_RE
+
     try:
         mapping = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: not a readable JSON mapping ({exc})") from None
-    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise UserError(f"{path}: not a mapping made by `safedesk redact --mapping` (text -> placeholder)")
+    # Every value must be one of our placeholders: an extended mapping decides what replaces the text, and a
+    # file of {"Kari Nordmann": "Kari Nordmann"} would otherwise let the originals through unredacted.
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) and OUR_PLACEHOLDER_RE.match(v)
+        for k, v in mapping.items()
+    ):
+        raise UserError(f"{path}: not a mapping made by `safedesk redact --mapping` (text -> <PLACEHOLDER_n>)")
     return mapping
 
 

@@ -37,7 +37,7 @@ PLACEHOLDER_STEMS: dict[str, str] = {
 # A placeholder as we write it, and as a model or an outside AI tool may echo it: inner spaces, any case
 # ("< PHONE_1 >", "<email_1>").
 PLACEHOLDER_RE = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?_\d{1,6})\s*>")
-_OUR_PLACEHOLDER_RE = re.compile(r"^<([A-Z][A-Z_]*?)_(\d{1,6})>$")
+OUR_PLACEHOLDER_RE = re.compile(r"^<([A-Z][A-Z_]*?)_(\d{1,6})>$")
 # Placeholder look-alikes typed by a customer are defused so `restore` never expands them.
 _LOOKALIKE_RE = re.compile(r"<(\s*[A-Za-z][A-Za-z_]*_\d{1,6}\s*)>")
 
@@ -152,7 +152,7 @@ class Pseudonymizer:
         by_canonical: dict[tuple[str, str], str] = {}
         next_number: dict[str, int] = {}
         for value, placeholder in updated.items():
-            match = _OUR_PLACEHOLDER_RE.match(placeholder)
+            match = OUR_PLACEHOLDER_RE.match(placeholder)
             if not match:
                 continue
             stem, number = match.group(1), int(match.group(2))
