@@ -108,6 +108,13 @@ UNGROUNDED = [
     ("closed day, no time", ("hours",), "Yes, the shop is open on Sunday.", "number"),
     ("day no source mentions", ("delivery",), "Our warehouse ships on Saturdays too.", "number"),
     ("flipped negation", ("countries",), "We ship to the United States.", "unsupported_sentence"),
+    # Found by a review: a country the source names only to deny it, added to a list the source gives.
+    (
+        "a denied name added to a list",
+        ("countries",),
+        "We ship to Norway, Sweden, Denmark and the United Kingdom.",
+        "unsupported_sentence",
+    ),
     ("invented place", ("countries", "delivery"), "Orders ship from our warehouse in Hamburg.", "unsupported_sentence"),
     ("invented brand", ("prices",), "You can pay with PayPal and Apple Pay.", "unsupported_sentence"),
     ("unsupported claim", ("delivery",), "We offer free next-day express delivery worldwide.", "unsupported_sentence"),
@@ -170,6 +177,8 @@ GROUNDED = [
     ),
     ("positive clause of a mixed sentence", ("storage",), "Bring the bike in clean."),
     ("negative clause of a mixed sentence", ("storage",), "We do not store bikes with flat batteries on e-bikes."),
+    ("a denied name, denied", ("countries",), "We don't ship to the United Kingdom or the United States."),
+    ("a list without the denied name", ("countries",), "We ship to Norway, Sweden and Denmark."),
 ]
 
 

@@ -65,6 +65,10 @@ _BOILERPLATE = re.compile(
 _NEGATION = re.compile(
     r"(?i)\b(?:not|never|no|cannot|none|nor|without|ikke|aldri|inte|aldrig|nicht|kein\w*|nie)\b|n't\b"
 )
+# Words that turn the rest of a clause into an exclusion ("except Svalbard", "bortsett fra Svalbard").
+_EXCEPT = re.compile(
+    r"(?i)\b(?:except|excluding|apart\s+from|other\s+than|unntatt|bortsett\s+fra|utom|außer|ausgenommen)\b"
+)
 _CLOSED = re.compile(r"(?i)\b(?:closed|stengt|stängt|geschlossen|lukket)\b")
 _OPEN = re.compile(r"(?i)\b(?:open\w*|available|answer\w*|åpen|åpent|öppet|öppen|geöffnet|staffed|working)\b")
 _WEEKDAY_WORD = re.compile(rf"(?i)\b({'|'.join(WEEKDAYS)})(?:s|er|ar|e)?\b")
@@ -112,6 +116,7 @@ class _Profile:
     text_lower: str
     df: dict[str, int]
     quotes: frozenset[str]  # every source sentence in `_quote_key` form
+    denied_names: frozenset[str]  # names the sources mention only in a denial ("not to the United Kingdom")
 
     def weight(self, stem: str) -> float:
         """Rarer words weigh more ("customs" tells more than "delivery" which many sentences share)."""
@@ -119,8 +124,12 @@ class _Profile:
 
 
 @lru_cache(maxsize=4096)
-def _chunk_profile(chunk: KnowledgeChunk) -> tuple[_SourceChunk, tuple[_SourceSentence, ...], str]:
-    """One public chunk, analysed once (the knowledge base has a few hundred at most)."""
+def _chunk_profile(
+    chunk: KnowledgeChunk,
+) -> tuple[_SourceChunk, tuple[_SourceSentence, ...], str, frozenset[str], frozenset[str]]:
+    """One public chunk, analysed once (the knowledge base has a few hundred at most): its profile, its
+    sentences, its text, and the names it mentions only in denials ("but not to the United Kingdom") and
+    in plain claims."""
     text = expand_contractions(normalize(chunk.text))
     heading = expand_contractions(normalize(chunk.heading or ""))
     title = normalize(chunk.title or "")
@@ -128,6 +137,8 @@ def _chunk_profile(chunk: KnowledgeChunk) -> tuple[_SourceChunk, tuple[_SourceSe
     entities = extract(text)
     closed: set[int] = set()
     sents = []
+    denied_names: set[str] = set()
+    claimed_names: set[str] = set()
     heading_negated = bool(_NEGATION.search(heading))
     lead_negated = heading_negated
     for s in sentences(text):
@@ -143,13 +154,17 @@ def _chunk_profile(chunk: KnowledgeChunk) -> tuple[_SourceChunk, tuple[_SourceSe
             (content_stems(c), inherited or bool(_NEGATION.search(c))) for c in _POLARITY_BREAK.split(s.text)
         )
         sents.append(_SourceSentence(s.text, content_stems(s.text), negated, -1, clauses))
+        for clause in _POLARITY_BREAK.split(s.text):
+            denied = inherited or bool(_NEGATION.search(clause) or _EXCEPT.search(clause))
+            (denied_names if denied else claimed_names).update(n.casefold() for n in _names(clause))
         if _CLOSED.search(s.text):
             closed |= extract(s.text).weekdays
     if heading:
         sents.append(_SourceSentence(heading, content_stems(heading), heading_negated, -1, ()))
     name = title if not heading or heading == title else f"{title} › {heading}"
     profile = _SourceChunk(name, stems, entities.quantities, entities.weekdays, frozenset(closed))
-    return profile, tuple(sents), f"{title}\n{heading}\n{text}".casefold()
+    text_lower = f"{title}\n{heading}\n{text}".casefold()
+    return profile, tuple(sents), text_lower, frozenset(denied_names), frozenset(claimed_names)
 
 
 @lru_cache(maxsize=256)
@@ -158,8 +173,12 @@ def _profile(sources: tuple[KnowledgeChunk, ...]) -> _Profile:
     chunks: list[_SourceChunk] = []
     sents: list[_SourceSentence] = []
     texts: list[str] = []
+    denied: set[str] = set()
+    claimed: set[str] = set()
     for i, chunk in enumerate(c for c in sources if c.is_public):
-        profile, chunk_sentences, text_lower = _chunk_profile(chunk)
+        profile, chunk_sentences, text_lower, denied_names, claimed_names = _chunk_profile(chunk)
+        denied |= denied_names
+        claimed |= claimed_names
         chunks.append(profile)
         sents += [replace(s, chunk=i) for s in chunk_sentences]
         texts.append(text_lower)
@@ -175,6 +194,7 @@ def _profile(sources: tuple[KnowledgeChunk, ...]) -> _Profile:
         "\n".join(texts),
         df,
         frozenset(_quote_key(s.text) for s in sents),
+        frozenset(denied - claimed),
     )
 
 
@@ -334,6 +354,18 @@ class GroundingGuard:
         # word from a source says what the source says.
         if _quote_key(raw) in profile.quotes or _quote_key(text) in profile.quotes:
             return None
+        # A name the sources mention only to deny it ("We ship to ..., but not to the United Kingdom"),
+        # claimed without a denial ("We ship to Norway and the United Kingdom").
+        for clause in _POLARITY_BREAK.split(text):
+            if _negated(clause) or _EXCEPT.search(clause):
+                continue
+            denied = next((n for n in _names(clause) if n.casefold() in profile.denied_names), None)
+            if denied is not None:
+                where = next(
+                    (x for x in profile.sentences if denied.casefold() in x.text.casefold() and x.negated), None
+                )
+                said = f" but {profile.chunks[where.chunk].name} says '{_clip(where.text)}'" if where else ""
+                return Finding(self.name, "ungrounded", 0.8, f"says '{shown}'{said}", label="unsupported_sentence")
         clauses = [c for c in _POLARITY_BREAK.split(text) if len(content_stems(c) - _HEDGE_STEMS) >= 2]
         for clause in clauses if len(clauses) > 1 else [text]:
             contradicted = self._contradicted(clause, profile)
