@@ -300,8 +300,8 @@ def test_init_makes_configs_that_load_and_only_the_plain_one_warns(tmp_path: Pat
     [
         ("  regions: [NO, XX]\n", "business.regions", "'XX' is not a phone-number region"),
         ("  regions: [no]\n", "business.regions", "'no' is not a phone-number region"),
-        ("  languages: [english]\n", "business.languages", "'english' is not an ISO 639-1 language code"),
-        ("  languages: [en, xx]\n", "business.languages", "'xx' is not an ISO 639-1"),
+        ("  languages: [english]\n", "business.languages", "'english' is not a language code"),
+        ("  languages: [en, xx]\n", "business.languages", "'xx' is not a language code"),
         ("  contact_email: shop.example\n", "business.contact_email", "is not an email address"),
         ("  contact_email: 'a b@shop.example'\n", "business.contact_email", "is not an email address"),
         ("  hours:\n    mon: '08:00-12:00, 11:00-17:00'\n", "business.hours", "mon: spans overlap"),
@@ -323,6 +323,61 @@ def test_good_business_details_load(tmp_path: Path) -> None:
     )
     business = load_config(write(tmp_path, text)).business
     assert business.languages == ["en", "no", "en-GB"] and business.regions == ["NO", "GB", "US"]
+
+
+def test_ordinary_ways_of_writing_a_language_or_an_address_load(tmp_path: Path) -> None:
+    """Found by the verification run: "EN", "zh-Hant", "fil" and "Shop <post@shop.example>" were refused."""
+    text = (
+        "business:\n  name: Shop\n  languages: [EN, zh-Hant, fil]\n"
+        "  contact_email: 'Eikeland Sykkel <post@eikeland-sykkel.no> '\n"
+    )
+    business = load_config(write(tmp_path, text)).business
+    assert business.languages == ["en", "zh-Hant", "fil"] and business.contact_email == "post@eikeland-sykkel.no"
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        # Found by the verification run: every required guard listed, and the injection guard made blind.
+        ("{name: injection, type: injection, options: {threshold: 1.0}}", "threshold 1.0 is above the calibrated 0.5"),
+        ("{name: router, type: router, options: {answer_guard: 0.9}}", "answer_guard 0.9 is above the calibrated 0.4"),
+        ("{name: pii, type: pii, options: {entities: [EMAIL_ADDRESS]}}", "leaves out ACCOUNT_NUMBER, ADDRESS"),
+        ("{name: pii, type: pii, options: {use_ner: false}}", "would stop redacting names"),
+        ("{name: pii, type: pii, options: {score_threshold: 0.9}}", "score_threshold 0.9 is above the calibrated 0.5"),
+    ],
+)
+def test_guard_options_may_tighten_but_not_loosen_a_safety_minimum(tmp_path: Path, options: str, says: str) -> None:
+    kind = options.split("type: ")[1].split(",")[0]
+    guards = _INBOUND_ALL.replace(f"    - {{name: {kind}, type: {kind}}}\n", f"    - {options}\n")
+    assert options in guards
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "business:\n  name: Shop\nguards:\n  inbound:\n" + guards))
+    assert "guards.inbound (line 4): " in str(err.value) and says in str(err.value)
+    stricter = _INBOUND_ALL.replace(
+        "    - {name: injection, type: injection}\n",
+        "    - {name: injection, type: injection, options: {threshold: 0.3}}\n",
+    )
+    assert load_config(write(tmp_path, "business:\n  name: Shop\nguards:\n  inbound:\n" + stricter)).guards
+
+
+def test_the_calibrated_limits_follow_the_models_and_the_pii_guard() -> None:
+    import json
+
+    from safedesk.config import _CALIBRATED_MAX, PII_ENTITY_TYPES
+    from safedesk.guards.injection import DEFAULT_MODEL
+    from safedesk.guards.pii import ENTITY_REASONS
+    from safedesk.guards.routing import ROUTER_MODEL
+
+    injection = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text(encoding="utf-8"))
+    router = json.loads(ROUTER_MODEL.with_suffix(".json").read_text(encoding="utf-8"))
+    assert _CALIBRATED_MAX[("injection", "threshold")] == injection["threshold"]
+    assert _CALIBRATED_MAX[("router", "answer_guard")] == router["decision"]["answer_guard"]
+    assert PII_ENTITY_TYPES == set(ENTITY_REASONS)
+    from inspect import signature
+
+    from safedesk.guards.pii import PiiGuard
+
+    assert _CALIBRATED_MAX[("pii", "score_threshold")] == signature(PiiGuard).parameters["score_threshold"].default
 
 
 @pytest.mark.parametrize("value", ["0", "0.1", "0.24", "-1"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
+from email.utils import parseaddr
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +35,9 @@ ISO_639_1 = frozenset(
     "sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
     "yo za zh zu".split()
 )
-_LANGUAGE_TAG_RE = re.compile(r"^([a-z]{2})(?:-[A-Za-z]{2})?$")
+# A language tag: a two-letter ISO 639-1 code, or a three-letter ISO 639-2/3 one ("fil"), then optional
+# script or region subtags ("en-GB", "zh-Hant").
+_LANGUAGE_TAG_RE = re.compile(r"^([a-z]{2,3})(?:-[A-Za-z0-9]{2,8})*$")
 _EMAIL_RE = re.compile(r"^[^\s@]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+$")
 # Below this retrieval score the approved-answer responder would quote pages for questions they do not cover:
 # on the demo shop's calibration sets uncovered questions score a median 0.21-0.24 (knowledge/retrieve.py).
@@ -137,11 +140,15 @@ class BusinessConfig(_Strict):
     @field_validator("languages")
     @classmethod
     def _iso_languages(cls, value: list[str]) -> list[str]:
+        out = []
         for code in value:
-            match = _LANGUAGE_TAG_RE.match(code)
-            if match is None or match.group(1) not in ISO_639_1:
-                raise ValueError(f"{code!r} is not an ISO 639-1 language code (two letters, like en, no, sv, de)")
-        return value
+            primary, _, rest = code.strip().partition("-")
+            tag = primary.lower() + (f"-{rest}" if rest else "")  # "EN" is en
+            match = _LANGUAGE_TAG_RE.match(tag)
+            if match is None or (len(match.group(1)) == 2 and match.group(1) not in ISO_639_1):
+                raise ValueError(f"{code!r} is not a language code (ISO 639, like en, no, sv, de, or en-GB)")
+            out.append(tag)
+        return out
 
     @field_validator("regions")
     @classmethod
@@ -158,9 +165,12 @@ class BusinessConfig(_Strict):
     @field_validator("contact_email")
     @classmethod
     def _email_address(cls, value: str) -> str:
-        if value and not _EMAIL_RE.match(value):
+        """The address itself: "Eikeland Sykkel <post@eikeland.no>" and stray spaces are accepted, and kept
+        as the bare address (the desk compares it with text in replies)."""
+        address = parseaddr(value.strip())[1] if "<" in value else value.strip()
+        if value.strip() and not _EMAIL_RE.match(address):
             raise ValueError(f"{value!r} is not an email address (like hello@your-shop.example)")
-        return value
+        return address
 
     def _spans(self, day_index: int) -> list[Span]:
         return parse_day_hours(self.hours.get(WEEKDAYS[day_index % 7], "closed"))
@@ -239,6 +249,16 @@ REQUIRED_GUARDS: dict[Stage, tuple[str, ...]] = {
 }
 
 
+# Options of the built-in guards that would loosen a safety minimum past its calibrated value: a number may
+# only go the stricter way (the tuned values are in each model's metadata), and no PII type may be dropped.
+# `tests/test_config.py` keeps these in step with the models and the PII guard.
+_CALIBRATED_MAX = {("injection", "threshold"): 0.5, ("router", "answer_guard"): 0.4, ("pii", "score_threshold"): 0.5}
+PII_ENTITY_TYPES = frozenset({
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "ADDRESS", "ORDER_NUMBER",
+    "ACCOUNT_NUMBER", "US_SSN", "NATIONAL_ID", "IP_ADDRESS", "DATE_OF_BIRTH",
+})  # fmt: skip
+
+
 class GuardSpec(_Strict):
     name: str = Field(min_length=1)
     type: str
@@ -254,6 +274,27 @@ class GuardSpec(_Strict):
         return value
 
 
+_EXAMPLE_SPEC = {
+    Stage.INBOUND: "- {name: language, type: language, options: {readable: [en, no]}}",
+    Stage.OUTBOUND: "- {name: grounding, type: grounding}",
+}
+
+
+def _loosened(spec: GuardSpec) -> str | None:
+    """Why `spec`'s options weaken a safety minimum, or None."""
+    for (kind, option), limit in _CALIBRATED_MAX.items():
+        value = spec.options.get(option) if spec.type == kind else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit:
+            return f"{option} {value} is above the calibrated {limit}: it may only be lowered (stricter)"
+    if spec.type == "pii":
+        entities = spec.options.get("entities")
+        if isinstance(entities, list) and (dropped := sorted(PII_ENTITY_TYPES - {str(e) for e in entities})):
+            return f"entities leaves out {', '.join(dropped)}: every type of personal data is redacted"
+        if spec.options.get("use_ner") in (False, "false", "no", "off"):
+            return "use_ner: false would stop redacting names"
+    return None
+
+
 def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:
     """Raise ValueError when `specs` (guards.<stage>) lacks a required guard, holds a guard of the other stage,
     or gives one name twice (findings are keyed by name)."""
@@ -262,6 +303,8 @@ def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:
         listed = BUILTIN_GUARD_STAGES.get(spec.type)
         if listed is not None and listed is not stage:
             raise ValueError(f"guard {spec.name!r} ({spec.type}) checks {listed.value} text, not {stage.value}")
+        if reason := _loosened(spec):
+            raise ValueError(f"guard {spec.name!r} ({spec.type}): {reason}")
     names = [spec.name for spec in specs]
     if repeated := sorted({n for n in names if names.count(n) > 1}):
         raise ValueError(f"guard name {repeated[0]!r} is used twice")
@@ -272,7 +315,7 @@ def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:
             f"the {', '.join(missing)} guard{'s are' if len(missing) > 1 else ' is'} missing: "
             f"{', '.join(required)} are safety minimums and cannot be turned off. A list under {where} replaces "
             "the default one: list every one of them, with options where you want them "
-            "(e.g. `- {name: language, type: language, options: {readable: [en, no]}}`)"
+            f"(e.g. `{_EXAMPLE_SPEC[stage]}`)"
         )
     return specs
 

@@ -134,7 +134,7 @@ def check_meta_keys(meta: dict[Any, Any], source: str) -> None:
         name = str(key)
         if name in FRONT_MATTER_KEYS:
             continue
-        close = difflib.get_close_matches(name.lower(), _LABEL_KEYS, n=1, cutoff=0.7)
+        close = difflib.get_close_matches(name.lower(), _LABEL_KEYS, n=1, cutoff=0.8)  # not subtitle
         if close:
             raise ConfigError(
                 f"{source}: unknown front matter key {name!r} (did you mean {close[0]!r}?); the page would "
