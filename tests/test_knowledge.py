@@ -811,3 +811,36 @@ def test_files_without_an_access_label_are_listed_for_a_warning(tmp_path: Path) 
         tmp_path, "public.html", '<html><head><meta name="access" content="public"></head><body><p>x</p></body></html>'
     )
     assert unlabelled_files(tmp_path) == ["empty-label.md", "page.html", "plain.md"]
+
+
+def test_a_contact_line_inside_a_long_paragraph_is_found() -> None:
+    """Found by a new-user walkthrough: "What is your phone number?" got "not sure" although the about page
+    gives it; the fitting sentence (cosine 0.62) was averaged with the whole paragraph (0.08)."""
+    from safedesk.domain import KnowledgeChunk
+    from safedesk.knowledge import PublicRetriever
+
+    about = KnowledgeChunk(
+        "about",
+        "About Eikeland Sykkelverksted",
+        "About us",
+        "Eikeland Sykkelverksted is a small bicycle repair shop in Bergen (Nygårdsgaten 12, 5015 Bergen) with a web "
+        "shop for parts and accessories. We repair all brands of bicycles, including e-bikes from Bosch, Shimano "
+        "and Yamaha. Phone: +47 55 00 12 34. Email: post@eikeland-sykkel.example.",
+        "about.md",
+        Access.PUBLIC,
+    )
+    others = [
+        KnowledgeChunk(f"o{i}", title, heading, text, f"o{i}.md", Access.PUBLIC)
+        for i, (title, heading, text) in enumerate(
+            [
+                ("Services", "Prices", "A normal service takes 2-3 working days and costs 990 NOK."),
+                ("Services", "Winter storage", "We store bicycles over the winter from 1 November to 1 April."),
+                ("Web shop", "Delivery", "Parts ordered in the web shop are delivered in 2-4 working days."),
+                ("Web shop", "Returns", "Unused parts can be returned within 30 days."),
+            ]
+        )
+    ]
+    retriever = PublicRetriever([about, *others], default_embedder())
+    best = retriever.search("What is your phone number?", k=1)[0]
+    assert best.chunk.chunk_id == "about" and best.score >= 0.35  # the approved responder's threshold
+    assert retriever.search("Do you sell helicopters?", k=1)[0].score < 0.35

@@ -39,6 +39,10 @@ from safedesk.knowledge.text import split_units, terms
 
 SEM_FLOOR = 0.30
 SEM_CEIL = 0.80
+# A chunk one of whose sentences fits very well scores at least that sentence, less this: a phone number in a
+# long "About us" paragraph is found for "What is your phone number?" (the average with the whole chunk,
+# 0.35, fell below the floor of meaning).
+BEST_VIEW_DISCOUNT = 0.15
 HYBRID_WEIGHTS = {"semantic": 0.6, "coverage": 0.3, "bm25": 0.1}
 LEXICAL_WEIGHTS = {"semantic": 0.0, "coverage": 0.9, "bm25": 0.1}
 
@@ -139,7 +143,7 @@ class PublicRetriever:
             full = cosine[self._view_starts]
             best_view = np.maximum.reduceat(cosine, self._view_starts)
             # The whole chunk must fit, or one of its sentences must fit very well: average the two.
-            raw_sem = (full + best_view) / 2
+            raw_sem = np.maximum((full + best_view) / 2, best_view - BEST_VIEW_DISCOUNT)
             out["semantic"] = np.clip((raw_sem - SEM_FLOOR) / (SEM_CEIL - SEM_FLOOR), 0.0, 1.0)
         return out
 
