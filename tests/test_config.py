@@ -344,6 +344,9 @@ def test_ordinary_ways_of_writing_a_language_or_an_address_load(tmp_path: Path) 
         ("{name: pii, type: pii, options: {entities: [EMAIL_ADDRESS]}}", "leaves out ACCOUNT_NUMBER, ADDRESS"),
         ("{name: pii, type: pii, options: {use_ner: false}}", "would stop redacting names"),
         ("{name: pii, type: pii, options: {score_threshold: 0.9}}", "score_threshold 0.9 is above the calibrated 0.5"),
+        ("{name: injection, type: injection, options: {threshold: '1.0'}}", "threshold 1.0 is above the calibrated"),
+        ("{name: injection, type: injection, options: {threshold: .nan}}", "threshold nan is above the calibrated"),
+        ("{name: pii, type: pii, options: {use_ner: 0}}", "would stop redacting names"),
     ],
 )
 def test_guard_options_may_tighten_but_not_loosen_a_safety_minimum(tmp_path: Path, options: str, says: str) -> None:

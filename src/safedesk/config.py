@@ -284,7 +284,11 @@ def _loosened(spec: GuardSpec) -> str | None:
     """Why `spec`'s options weaken a safety minimum, or None."""
     for (kind, option), limit in _CALIBRATED_MAX.items():
         value = spec.options.get(option) if spec.type == kind else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit:
+        try:  # the guards take float(value): "1.0" is 1.0 to them
+            number = float(value) if value is not None and not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None  # not a number: the guard itself refuses it when the desk is built
+        if number is not None and not number <= limit:  # NaN is not <= anything
             return f"{option} {value} is above the calibrated {limit}: it may only be lowered (stricter)"
     if spec.type == "pii":
         entities = spec.options.get("entities")
