@@ -167,6 +167,30 @@ def test_an_introduction_does_not_change_the_lane(
 FILLER = "What are your opening hours? Thanks so much. Good morning. Thank you. Cheers. Hope you are well. "
 
 
+QUESTIONS = (
+    "Do you ship to Sweden? How long does delivery take? Can I pay with Klarna? Do you have gift cards? "
+    "Where is the shop? When are you open? Do you sell tents? Can I return sale items? "
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "lane"),
+    [
+        ("I want a refund for order 55512.", Lane.HUMAN),
+        ("Please delete all my data.", Lane.VERIFY),
+        ("Please change my email address to new@x.no.", Lane.VERIFY),
+        ("I want to speak to a human.", Lane.HUMAN),
+    ],
+)
+def test_a_request_after_eight_questions_still_gets_its_lane(
+    router: RouterGuard, request_text: str, lane: Lane
+) -> None:
+    """Found by a second review: only the first 8 sentences were read on their own, so a refund asked for
+    after eight questions about shipping went to the answer lane."""
+    assert lane_for(router.classify(QUESTIONS + request_text)) is lane
+    assert lane_for(router.classify(QUESTIONS * 5 + request_text)) is lane  # the last sentences are read too
+
+
 @pytest.mark.parametrize(
     ("request_text", "lane"),
     [

@@ -496,7 +496,7 @@ def emotion_cues(text: str) -> EmotionCues:
 _LANE_SEVERITY = {Lane.ANSWER: 0, Lane.VERIFY: 1, Lane.HUMAN: 2, Lane.REFUSE: 3}
 _SEVERITY = {topic: _LANE_SEVERITY[lane] for topic, lane in DEFAULT_LANES.items()}
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\s*\n\s*")
-MAX_SENTENCES = 8
+MAX_SENTENCES = 40  # sentences of one message read on their own (a linear model: cheap)
 
 
 PART_MIN_SCORE = 0.5
@@ -505,7 +505,7 @@ FILLER_SCORE = 0.8
 
 def _sentences(text: str) -> list[str]:
     """Every sentence of a message worth classifying on its own (none when it is one sentence); only the
-    first MAX_SENTENCES are classified one by one."""
+    first and last MAX_SENTENCES // 2 of a longer message are classified one by one."""
     parts = [p for p in _SENTENCE_END.split(text) if sum(ch.isalnum() for ch in p) >= 3]
     return parts if len(parts) > 1 else []
 
@@ -640,8 +640,15 @@ class RouterGuard:
         emo_probs = self.emotion_model.predict_proba(batch) if self.emotion_model is not None else None
         for row, i in enumerate(present):
             sentences = _sentences(batch[row])
-            parts = [(part, self.model.predict_proba_one(part)) for part in sentences[:MAX_SENTENCES]]
-            whole = self._without_filler(parts, sentences[MAX_SENTENCES:], probs[row])
+            # Each sentence is read on its own, the first and the last ones of a very long message: a refund
+            # asked for after eight questions about shipping is still a refund.
+            if len(sentences) > MAX_SENTENCES:
+                read = sentences[: MAX_SENTENCES // 2] + sentences[-(MAX_SENTENCES // 2) :]
+                rest = sentences[MAX_SENTENCES // 2 : -(MAX_SENTENCES // 2)]
+            else:
+                read, rest = sentences, []
+            parts = list(zip(read, self.model.predict_proba(read), strict=True)) if read else []
+            whole = self._without_filler(parts, rest, probs[row])
             topic, score = self._decide_topic(probs[row])
             # Read without its filler, a request may need more care; never less than the message as sent.
             unfilled_topic, unfilled_score = self._decide_topic(whole)
