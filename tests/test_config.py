@@ -347,6 +347,9 @@ def test_ordinary_ways_of_writing_a_language_or_an_address_load(tmp_path: Path) 
         ("{name: injection, type: injection, options: {threshold: '1.0'}}", "threshold 1.0 is above the calibrated"),
         ("{name: injection, type: injection, options: {threshold: .nan}}", "threshold nan is above the calibrated"),
         ("{name: pii, type: pii, options: {use_ner: 0}}", "would stop redacting names"),
+        ("{name: pii, type: pii, options: {use_ner: ~}}", "would stop redacting names"),
+        ("{name: pii, type: pii, options: {use_ner: 'False'}}", "would stop redacting names"),
+        ("{name: pii, type: pii, options: {entities: {EMAIL_ADDRESS: 1}}}", "entities must be a list"),
     ],
 )
 def test_guard_options_may_tighten_but_not_loosen_a_safety_minimum(tmp_path: Path, options: str, says: str) -> None:

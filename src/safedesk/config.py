@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from safedesk import strict_yaml
 from safedesk.disclosure import says_ai
@@ -291,12 +291,23 @@ def _loosened(spec: GuardSpec) -> str | None:
         if number is not None and not number <= limit:  # NaN is not <= anything
             return f"{option} {value} is above the calibrated {limit}: it may only be lowered (stricter)"
     if spec.type == "pii":
-        entities = spec.options.get("entities")
-        if isinstance(entities, list) and (dropped := sorted(PII_ENTITY_TYPES - {str(e) for e in entities})):
-            return f"entities leaves out {', '.join(dropped)}: every type of personal data is redacted"
-        if spec.options.get("use_ner") in (False, "false", "no", "off"):
-            return "use_ner: false would stop redacting names"
+        if "entities" in spec.options:
+            entities = spec.options["entities"]
+            if not isinstance(entities, list) or not all(isinstance(e, str) for e in entities):
+                return "entities must be a list of entity types"
+            if dropped := sorted(PII_ENTITY_TYPES - set(entities)):
+                return f"entities leaves out {', '.join(dropped)}: every type of personal data is redacted"
+        if "use_ner" in spec.options and _flag(spec.options["use_ner"]) is not True:
+            return "use_ner other than true would stop redacting names"
     return None
+
+
+def _flag(value: Any) -> bool | None:
+    """A true/false option as the guards read it (pydantic's lax bool: "yes", "off", 0 ...), None if neither."""
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:
