@@ -179,6 +179,9 @@ GROUNDED = [
     ("negative clause of a mixed sentence", ("storage",), "We do not store bikes with flat batteries on e-bikes."),
     ("a denied name, denied", ("countries",), "We don't ship to the United Kingdom or the United States."),
     ("a list without the denied name", ("countries",), "We ship to Norway, Sweden and Denmark."),
+    # Found by a second review: "other countries outside Europe" made Europe a denied name.
+    ("a frame of the denial", ("countries",), "Yes, we ship within Europe: to Norway and all EU countries."),
+    ("a name near, not in, a denial", ("countries",), "We ship to Norway, Finland and all EU countries in Europe."),
 ]
 
 

@@ -155,8 +155,10 @@ def _chunk_profile(
         )
         sents.append(_SourceSentence(s.text, content_stems(s.text), negated, -1, clauses))
         for clause in _POLARITY_BREAK.split(s.text):
-            denied = inherited or bool(_NEGATION.search(clause) or _EXCEPT.search(clause))
-            (denied_names if denied else claimed_names).update(n.casefold() for n in _names(clause))
+            if inherited or _NEGATION.search(clause) or _EXCEPT.search(clause):
+                denied_names.update(_denied_in(clause))
+            else:
+                claimed_names.update(n.casefold() for n in _names(clause))
         if _CLOSED.search(s.text):
             closed |= extract(s.text).weekdays
     if heading:
@@ -487,6 +489,21 @@ _COMMON_CAPS = frozenset(
 _MONTH_OR_DAY = re.compile(
     rf"(?i)^(?:{'|'.join(WEEKDAYS)})s?$|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*$"
 )
+
+
+_DENIAL_REACH = 5  # words after "not" / "except" that a denial covers: "do not ship to the United Kingdom"
+_WORD_TOKEN = re.compile(r"[\w'’-]+")
+
+
+def _denied_in(clause: str) -> set[str]:
+    """Capitalised names (not acronyms) within a few words after a denial: "We do not ship to the United
+    Kingdom" denies the United Kingdom; "never charged twice for shipping on an exchange in Norway" and "other
+    countries outside Europe" deny neither Norway nor Europe."""
+    out: set[str] = set()
+    for m in [*_NEGATION.finditer(clause), *_EXCEPT.finditer(clause)]:
+        after = _WORD_TOKEN.findall(clause[m.end() :])[:_DENIAL_REACH]
+        out.update(w.casefold() for w in after if w[:1].isupper() and not w.isupper() and w not in _COMMON_CAPS)
+    return out
 
 
 def _names(text: str) -> list[str]:
