@@ -347,7 +347,7 @@ def _published(*pages: str, business: str = "Eikeland Sykkel") -> PublishedNames
 
 
 def test_check_leaves_names_the_business_published_and_hides_the_rest(guard: PiiGuard) -> None:
-    published = _published("We service e-bikes from Bosch and Shimano. Ask Kari in the workshop.")
+    published = _published("We service e-bikes from Bosch and Shimano in Bergen. Ask Kari in the workshop.")
     ctx = GuardContext(conversation_id="c1", stage=Stage.INBOUND, published=published)
     text = "Kari Nordmann here. Is the Bosch motor better than Shimano? Ask Eikeland."
     hidden = {text[f.span[0] : f.span[1]] for f in guard.check(text, ctx) if f.label == "PERSON"}
@@ -355,6 +355,10 @@ def test_check_leaves_names_the_business_published_and_hides_the_rest(guard: Pii
     assert not any(h in ("Bosch", "Shimano", "Eikeland") for h in hidden)
     without = {text[f.span[0] : f.span[1]] for f in guard.check(text, GuardContext("c1", Stage.INBOUND))}
     assert {"Shimano", "Eikeland"} <= without  # with nothing published, the brands were read as names
+    # Found by a second review: a surname that is also a place on the pages, after a title, is a person.
+    titled = "I am Mrs Bergen and my order is late. Regards, Mr. Shimano"
+    hidden = {titled[f.span[0] : f.span[1]] for f in guard.check(titled, ctx) if f.label == "PERSON"}
+    assert any("Bergen" in h for h in hidden) and any("Shimano" in h for h in hidden), hidden
 
 
 @pytest.mark.parametrize(

@@ -436,7 +436,12 @@ class PiiGuard:
         spans = [
             s
             for s in self.analyze(text)
-            if not (published and s.type == "PERSON" and published.covers(text[s.start : s.end]))
+            if not (
+                published
+                and s.type == "PERSON"
+                and not _TITLE_BEFORE.search(text[max(0, s.start - 12) : s.start])  # "Mrs Bergen" is a person
+                and published.covers(text[s.start : s.end])
+            )
         ]
         return [
             Finding(
@@ -453,6 +458,11 @@ class PiiGuard:
     def redact(self, text: str, mapping: Mapping[str, str] | None = None) -> Redaction:
         """Analyse and pseudonymise in one go (stable placeholders given the conversation's mapping)."""
         return Pseudonymizer().redact(text, self.analyze(text), mapping)
+
+
+_TITLE_BEFORE = re.compile(
+    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|herr|fru|frk|frøken|frau|fräulein|monsieur|madame|señora?)\.?\s*$"
+)
 
 
 def _project_regions(project_dir: Path | None) -> list[str] | None:
