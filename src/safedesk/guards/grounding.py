@@ -150,12 +150,11 @@ def _chunk_profile(
             lead_negated = negated if s.text.endswith(":") else heading_negated
         # A list item's clauses inherit the negation of their lead ("Products that cannot be returned:").
         inherited = negated and not _NEGATION.search(s.text)
-        clauses = tuple(
-            (content_stems(c), inherited or bool(_NEGATION.search(c))) for c in _POLARITY_BREAK.split(s.text)
-        )
+        parts = [(c, inherited or bool(_NEGATION.search(c))) for c in _POLARITY_BREAK.split(s.text)]
+        clauses = tuple((content_stems(c), clause_negated) for c, clause_negated in parts)
         sents.append(_SourceSentence(s.text, content_stems(s.text), negated, -1, clauses))
-        for clause in _POLARITY_BREAK.split(s.text):
-            if inherited or _NEGATION.search(clause) or _EXCEPT.search(clause):
+        for clause, clause_negated in parts:
+            if clause_negated or _EXCEPT.search(clause):
                 denied_names.update(_denied_in(clause))
             else:
                 claimed_names.update(n.casefold() for n in _names(clause))
@@ -358,7 +357,8 @@ class GroundingGuard:
             return None
         # A name the sources mention only to deny it ("We ship to ..., but not to the United Kingdom"),
         # claimed without a denial ("We ship to Norway and the United Kingdom").
-        for clause in _POLARITY_BREAK.split(text):
+        parts = _POLARITY_BREAK.split(text)
+        for clause in parts:
             if _negated(clause) or _EXCEPT.search(clause):
                 continue
             denied = next((n for n in _names(clause) if n.casefold() in profile.denied_names), None)
@@ -368,7 +368,7 @@ class GroundingGuard:
                 )
                 said = f" but {profile.chunks[where.chunk].name} says '{_clip(where.text)}'" if where else ""
                 return Finding(self.name, "ungrounded", 0.8, f"says '{shown}'{said}", label="unsupported_sentence")
-        clauses = [c for c in _POLARITY_BREAK.split(text) if len(content_stems(c) - _HEDGE_STEMS) >= 2]
+        clauses = [c for c in parts if len(content_stems(c) - _HEDGE_STEMS) >= 2]
         for clause in clauses if len(clauses) > 1 else [text]:
             contradicted = self._contradicted(clause, profile)
             if contradicted is not None:
