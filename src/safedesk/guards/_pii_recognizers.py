@@ -28,8 +28,9 @@ from safedesk.guards._pii_engine import _LETTER, _LOWER, _UPPER, COMMON_WORDS
 
 logger = logging.getLogger(__name__)
 
-_TITLES = frozenset(
-    "mr mrs ms miss mx dr prof sir madam herr frau fru hr fr monsieur madame mme mlle señor señora sr sra".split()
+TITLES = frozenset(
+    "mr mrs ms miss mx dr prof sir madam herr frau fru hr fr monsieur madame mme mlle señor señora sr sra "
+    "frk frøken fräulein".split()
 )
 
 _PHONE_WORDS = re.compile(
@@ -760,7 +761,7 @@ _SPEAKER_LABEL = re.compile(rf"(?m)^[ \t]*([{_UPPER}][{_LOWER}]{{1,20}}):[ \t]+\
 
 def _is_common_or_title(word: str) -> bool:
     lower = word.lower().strip(".,;:!?'’")
-    return lower in COMMON_WORDS or lower in _TITLES
+    return lower in COMMON_WORDS or lower in TITLES
 
 
 def _clean_name(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -66,6 +66,7 @@ from safedesk.guards._pii_engine import (
 from safedesk.guards._pii_recognizers import (
     _LABEL_WORDS,
     _NAME_ANYCASE,
+    TITLES,
     AddressRecognizer,
     CaseInsensitiveIbanRecognizer,
     DateOfBirthRecognizer,
@@ -439,7 +440,7 @@ class PiiGuard:
             if not (
                 published
                 and s.type == "PERSON"
-                and not _TITLE_BEFORE.search(text[max(0, s.start - 12) : s.start])  # "Mrs Bergen" is a person
+                and not _TITLE_BEFORE.search(text[max(0, s.start - 12) : s.start])
                 and published.covers(text[s.start : s.end])
             )
         ]
@@ -460,9 +461,8 @@ class PiiGuard:
         return Pseudonymizer().redact(text, self.analyze(text), mapping)
 
 
-_TITLE_BEFORE = re.compile(
-    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|herr|fru|frk|frøken|frau|fräulein|monsieur|madame|señora?)\.?\s*$"
-)
+# A title just before a name: "Mrs Bergen" is a person even where the pages publish "Bergen".
+_TITLE_BEFORE = re.compile(rf"(?i)\b(?:{'|'.join(sorted(TITLES, key=len, reverse=True))})\.?\s*$")
 
 
 def _project_regions(project_dir: Path | None) -> list[str] | None:

@@ -23,7 +23,6 @@ from safedesk.domain import KnowledgeChunk
 from safedesk.knowledge.text import word_spans
 
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|[-*•]\s+)$")
-_SPACES = re.compile(r"\s+")
 
 
 def _phrase(text: str) -> str:
