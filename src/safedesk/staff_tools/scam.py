@@ -30,10 +30,10 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import functools
 import html
 import ipaddress
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -335,18 +335,13 @@ _DELIVERY_WORDS = r"posten|postnord|dhl|fedex|dpd|gls|usps|royal ?mail|evri|herm
 # Domains
 # --------------------------------------------------------------------------------------------------
 
-_tld_lock = threading.Lock()
-_tld: Any = None
 
-
+@functools.cache
 def _extractor() -> Any:
-    global _tld
-    with _tld_lock:
-        if _tld is None:
-            import tldextract
+    """tldextract with its bundled public-suffix snapshot (never fetched), made once per process."""
+    import tldextract
 
-            _tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
-    return _tld
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1397,23 +1392,18 @@ _EXTRA_RULES: tuple[Callable[[_Message], list[Signal]], ...] = (
 # Languages the phrase rules are written for (Nynorsk reads close enough to Bokmål). Elsewhere a "safe" means
 # only that no link or header trick was seen: the verdict says so in a reason (weight 0, risk unchanged).
 RULE_LANGUAGES = ("en", "no", "nn", "da", "sv", "de")
-_LANGUAGE_SAMPLE = 1_200  # characters judged: the language identifier is slow on long hostile runs
-_language_lock = threading.Lock()
-_language: Any = None
+_LANGUAGE_SAMPLE = 1_200  # characters judged: enough to tell the language, and bounded
 
 
+@functools.cache
 def _language_judge() -> Any:
     """The desk's language identifier (py3langid, checked at load), or False when it cannot be loaded."""
-    global _language
-    with _language_lock:
-        if _language is None:
-            try:
-                from safedesk.guards.language import LanguageIdentifierGuard
+    try:
+        from safedesk.guards.language import LanguageIdentifierGuard
 
-                _language = LanguageIdentifierGuard(RULE_LANGUAGES)
-            except Exception:  # a missing or damaged model must not break the check: no note then
-                _language = False
-    return _language
+        return LanguageIdentifierGuard(RULE_LANGUAGES)
+    except Exception:  # a missing or damaged model must not break the check: no note then
+        return False
 
 
 def _low_confidence(msg: _Message) -> list[Signal]:
