@@ -168,15 +168,6 @@ OTHER_WORDS = [
 ]
 
 
-@pytest.mark.parametrize(("question", "must_contain"), OTHER_WORDS)
-def test_words_the_pages_do_not_use_still_get_the_answer(
-    kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str, must_contain: str
-) -> None:
-    draft, _ = ask(kb, responder, question)
-    assert draft.confident
-    assert must_contain in draft.text
-
-
 # Found by `safedesk bench turn`: greetings and sign-offs are words no section uses, and the focus check
 # declined "Good morning, do you ship to Germany? Cheers" (777 of its 1,120 phrasings answered -> 621).
 GREETED = [
@@ -186,8 +177,8 @@ GREETED = [
 ]
 
 
-@pytest.mark.parametrize(("question", "must_contain"), GREETED)
-def test_greetings_and_sign_offs_are_no_part_of_the_focus(
+@pytest.mark.parametrize(("question", "must_contain"), OTHER_WORDS + GREETED)
+def test_words_the_pages_do_not_use_still_get_the_answer(
     kb: KnowledgeBase, responder: ApprovedAnswerResponder, question: str, must_contain: str
 ) -> None:
     draft, _ = ask(kb, responder, question)
