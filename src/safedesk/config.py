@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safedesk import strict_yaml
 from safedesk.disclosure import says_ai
@@ -297,17 +297,11 @@ def _loosened(spec: GuardSpec) -> str | None:
                 return "entities must be a list of entity types"
             if dropped := sorted(PII_ENTITY_TYPES - set(entities)):
                 return f"entities leaves out {', '.join(dropped)}: every type of personal data is redacted"
-        if "use_ner" in spec.options and _flag(spec.options["use_ner"]) is not True:
+        from safedesk.guards.base import read_flag  # as the guard will read it
+
+        if "use_ner" in spec.options and read_flag(spec.options["use_ner"]) is not True:
             return "use_ner other than true would stop redacting names"
     return None
-
-
-def _flag(value: Any) -> bool | None:
-    """A true/false option as the guards read it (pydantic's lax bool: "yes", "off", 0 ...), None if neither."""
-    try:
-        return TypeAdapter(bool).validate_python(value)
-    except ValidationError:
-        return None
 
 
 def _check_guard_list(specs: list[GuardSpec], stage: Stage) -> list[GuardSpec]:

@@ -87,6 +87,14 @@ def build_guard(type_name: str, name: str, options: Mapping[str, Any], project_d
 _BOOL = TypeAdapter(bool)
 
 
+def read_flag(value: Any) -> bool | None:
+    """A true/false option as pydantic reads booleans ("yes", "off", 0 ...); None when it is neither."""
+    try:
+        return _BOOL.validate_python(value)
+    except ValidationError:
+        return None
+
+
 def _read_flags(factory: GuardFactory, options: Mapping[str, Any], what: str) -> dict[str, Any]:
     """Boolean options given as text read as pydantic reads booleans. safedesk.yaml keeps `no`/`off` as
     text (YAML 1.2), and a guard given the text "no" for a flag would take it as true."""
@@ -99,10 +107,9 @@ def _read_flags(factory: GuardFactory, options: Mapping[str, Any], what: str) ->
     read = dict(options)
     for key, value in options.items():
         if isinstance(value, str) and hints.get(key) in (bool, bool | None):
-            try:
-                read[key] = _BOOL.validate_python(value)
-            except ValidationError:
-                raise ConfigError(f"{what}: option {key!r} must be true or false, not {value!r}") from None
+            if (flag := read_flag(value)) is None:
+                raise ConfigError(f"{what}: option {key!r} must be true or false, not {value!r}")
+            read[key] = flag
     return read
 
 
