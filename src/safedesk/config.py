@@ -187,19 +187,23 @@ class BusinessConfig(_Strict):
         # Yesterday's late spans that run on into today ("fri 18:00-02:00" is open at 01:00 on Saturday).
         return any(_runs_past_midnight(span) and now < span[1] for span in self._spans(today - 1))
 
+    def hours_runs(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """Runs of consecutive weekdays with the same hours: (first day, last day, spans or ("closed",))."""
+        runs: list[tuple[str, str, tuple[str, ...]]] = []
+        for day in WEEKDAYS:
+            spans = tuple(part.strip() for part in self.hours.get(day, "closed").split(","))
+            if runs and runs[-1][2] == spans:
+                runs[-1] = (runs[-1][0], day, spans)
+            else:
+                runs.append((day, day, spans))
+        return runs
+
     def hours_sentence(self) -> str:
         """Human-readable opening hours, grouping equal consecutive days: 'Mon-Fri 09:00-17:00; ...'."""
-        groups: list[tuple[str, str, str]] = []
-        for day in WEEKDAYS:
-            span = ", ".join(p.strip() for p in self.hours.get(day, "closed").split(","))
-            if groups and groups[-1][2] == span:
-                groups[-1] = (groups[-1][0], day, span)
-            else:
-                groups.append((day, day, span))
         parts = []
-        for first, last, span in groups:
+        for first, last, spans in self.hours_runs():
             days = first.title() if first == last else f"{first.title()}-{last.title()}"
-            parts.append(f"{days} {span}")
+            parts.append(f"{days} {', '.join(spans)}")
         return "; ".join(parts) + f" ({self.timezone})"
 
 

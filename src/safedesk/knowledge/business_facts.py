@@ -42,17 +42,9 @@ def states_opening_times(chunks: Sequence[KnowledgeChunk]) -> bool:
 
 def hours_lines(business: BusinessConfig) -> list[str]:
     """One line per run of days with the same hours: 'Monday to Friday: 09:00-17:00'."""
-    runs: list[tuple[str, str, str]] = []  # (first day, last day, hours)
-    for day in WEEKDAYS:
-        spans = [part.strip() for part in business.hours.get(day, "closed").split(",")]
-        hours = " and ".join(spans)
-        if runs and runs[-1][2] == hours:
-            runs[-1] = (runs[-1][0], day, hours)
-        else:
-            runs.append((day, day, hours))
     return [
-        f"{_DAY_NAMES[first]}{'' if first == last else ' to ' + _DAY_NAMES[last]}: {hours}"
-        for first, last, hours in runs
+        f"{_DAY_NAMES[first]}{'' if first == last else ' to ' + _DAY_NAMES[last]}: {' and '.join(spans)}"
+        for first, last, spans in business.hours_runs()
     ]
 
 
