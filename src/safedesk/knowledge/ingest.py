@@ -10,8 +10,9 @@ Supported files (anything else in knowledge/ is ignored):
   and paragraph group.
 
 A file without an access label is INTERNAL: safe by default (`unlabelled_files` lists them, for a warning).
-An invalid label, an unknown front matter key (`acess: public`), broken front matter or an unreadable file
-raises `ConfigError` naming the file, so a typo never silently publishes (or silently hides) a page.
+An invalid label, a front matter key that looks like a misspelt label (`acess: public`), broken front matter
+or an unreadable file raises `ConfigError` naming the file, so a typo never silently publishes (or silently
+hides) a page.
 
 Chunk text is plain text: inline markup (`**`, links, code ticks) is removed, list items keep a
 leading "- " (or "1. ") on their own line, table rows become "cell | cell", blocks are separated by a
@@ -46,10 +47,9 @@ SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 # the chunk (truncated at 128 tokens) still covers most of it.
 MAX_CHUNK_CHARS = 700
 DEFAULT_ACCESS = Access.INTERNAL
-# Front matter (and PDF sidecar) keys. Anything else is refused: a misspelt `acess: public` would otherwise be
-# ignored and leave the page internal without a word (or, the other way round, fail to hide a page).
-FRONT_MATTER_KEYS = frozenset({"title", "access", "tags", "updated", "language", "lang", "description"})
-_LABEL_KEYS = ("access", "title")  # the keys a typo in which changes what the desk does with the page
+# The front matter (and PDF sidecar) keys the desk reads. A key that looks like a misspelt one is refused: a
+# `acess: public` would otherwise be ignored and leave the page internal without a word. Other keys are ignored.
+_LABEL_KEYS = ("access", "title")
 UNLABELLED_HINT = (
     "no access label, so it is INTERNAL (never used for answers); to publish it add 'access: public' to its "
     'front matter (Markdown), <meta name="access" content="public"> (HTML) or NAME.pdf.yaml (PDF)'
@@ -132,7 +132,7 @@ def check_meta_keys(meta: dict[Any, Any], source: str) -> None:
     own business, as in any static-site generator's front matter, and are ignored."""
     for key in meta:
         name = str(key)
-        if name in FRONT_MATTER_KEYS:
+        if name in _LABEL_KEYS:
             continue
         close = difflib.get_close_matches(name.lower(), _LABEL_KEYS, n=1, cutoff=0.8)  # not subtitle
         if close:
